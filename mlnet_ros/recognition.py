@@ -1,0 +1,65 @@
+"""Backend-independent types of a recognition: what every inference backend returns."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
+
+
+@dataclass(frozen=True)
+class Box:
+    """An axis-aligned box in pixels of the source image; (x, y) is the top-left corner."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class RecognizedEntity:
+    """One entity: ``text == transcript[start:end]``; ``box`` is None for text-only answers."""
+
+    text: str
+    type: str
+    start: int
+    end: int
+    confidence: float
+    box: Box | None = None
+
+
+@dataclass(frozen=True)
+class ImageFeatures:
+    """Projected region features of one image (global image + s crops), reusable across transcripts.
+
+    ``regions`` has shape (s + 1, 49, hidden): 7x7 cells per crop, crop 0 is the global image.
+    ``crop_boxes`` holds the s + 1 crops in source-image pixels, in the same order.
+    """
+
+    regions: np.ndarray
+    crop_boxes: tuple[Box, ...]
+    image_height: int
+    image_width: int
+
+    def cell_box(self, crop: int, cell: int) -> Box:
+        """Source-image box of cell ``cell`` (0..48, row-major 7x7) of crop ``crop``."""
+        b = self.crop_boxes[crop]
+        row, col = divmod(cell, 7)
+        x0 = b.x + (b.width * col) // 7
+        x1 = b.x + (b.width * (col + 1)) // 7
+        y0 = b.y + (b.height * row) // 7
+        y1 = b.y + (b.height * (row + 1)) // 7
+        return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The answer for one transcript."""
+
+    transcript: str
+    entities: tuple[RecognizedEntity, ...]
+    image_text_match: float  # 0.0 when no image was given
+    image_used: bool  # True when an image was given and the matching gate was open (score > 0.5)
+    inference_ms: float
