@@ -34,6 +34,7 @@ find_python() {
 }
 PYTHON_BIN="$(find_python)"
 [[ -n "$PYTHON_BIN" ]] || die "Python 3.11 not found: install it (apt-get install python3.11 python3.11-venv python3.11-dev) or set PYTHON=/path/to/python3.11"
+command -v "$PYTHON_BIN" >/dev/null || die "Python not found: PYTHON=$PYTHON_BIN is not an executable"
 PY_VERSION="$("$PYTHON_BIN" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 [[ "$PY_VERSION" == "3.11" ]] || die "Python 3.11 is required (the ROS 2 Kilted wheels are built for it), found Python $PY_VERSION at $(command -v "$PYTHON_BIN"); set PYTHON=/path/to/python3.11"
 
