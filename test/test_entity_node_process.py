@@ -1,0 +1,191 @@
+"""The installed `mlnet_entity_node` executable in a second process, under a namespace.
+
+Each process is stopped (SIGINT, then SIGKILL) by a finalizer, also when a test fails.
+"""
+
+import array
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import cv2
+import pytest
+import rclpy
+from lifecycle_msgs.srv import GetState
+from rclpy.context import Context
+from rclpy.executors import SingleThreadedExecutor
+from sensor_msgs.msg import CompressedImage
+from std_msgs.msg import String
+from test_entity_node_harness import (
+    ASTRONAUT,
+    MODEL_DIR,
+    SENTENCE,
+    Client,
+    best_effort_publisher,
+    check_spans,
+    entity_pairs,
+    require_model,
+    wait_for,
+)
+
+NODE_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_entity_node"))
+NAMESPACE = "/test_ns"
+PARAMS_FILE = Path(__file__).resolve().parents[1] / "config" / "mlnet.yaml"
+
+
+class NodeProcess:
+    """``mlnet_entity_node --ros-args ...`` with its stderr collected line by line."""
+
+    def __init__(self, *ros_args: str) -> None:
+        self.lines: list[str] = []
+        self.process = subprocess.Popen(
+            [NODE_EXECUTABLE, "--ros-args", "-r", f"__ns:={NAMESPACE}", *ros_args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_exit(self, timeout: float = 60.0) -> int:
+        code = self.process.wait(timeout)
+        self._reader.join(5.0)
+        return code
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(10.0)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10.0)
+        self._reader.join(5.0)
+
+
+@pytest.fixture
+def start_node(request):
+    """Start node processes; every one is stopped when the test ends."""
+
+    def start(*ros_args: str) -> NodeProcess:
+        node = NodeProcess(*ros_args)
+        request.addfinalizer(node.stop)
+        return node
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client node in its own context, spun in a thread."""
+    context = Context()
+    rclpy.init(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    node = rclpy.create_node("entity_process_test_client", context=context)
+    executor.add_node(node)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        yield Client(node, NAMESPACE)
+    finally:
+        executor.shutdown()
+        thread.join(10.0)
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+def compressed_astronaut(stamp) -> CompressedImage:
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(ASTRONAUT, cv2.COLOR_RGB2BGR))
+    assert ok
+    msg = CompressedImage(format="jpeg")
+    msg.header.stamp, msg.header.frame_id = stamp, "camera_optical"
+    msg.data = array.array("B", jpeg.tobytes())
+    return msg
+
+
+def test_node_process_answers_under_a_namespace(start_node, client):
+    """Namespace, params file, compressed images, debug image, QoS warning, clean exit."""
+    require_model()
+    node = start_node(
+        "--params-file",
+        str(PARAMS_FILE),
+        "-p",
+        f"model_dir:={MODEL_DIR}",
+        "-p",
+        "publish_debug_image:=true",
+        "-p",
+        "use_compressed_image:=true",
+        "-p",
+        "max_image_age:=5.0",
+    )
+    compressed_pub = client.node.create_publisher(
+        CompressedImage, f"{NAMESPACE}/image/compressed", 1
+    )
+    try:
+        assert wait_for(
+            lambda: (
+                compressed_pub.get_subscription_count() > 0
+                and client.transcript_pub.get_subscription_count() > 0
+            ),
+            90.0,
+        ), node.output()
+        assert "Loaded model" in node.output() and "backend" in node.output()
+        compressed_pub.publish(compressed_astronaut(client.node.get_clock().now().to_msg()))
+        assert client.wait_diagnostic("images_received", 1), node.output()
+        answer = client.say(SENTENCE, timeout=60.0)
+    finally:
+        client.node.destroy_publisher(compressed_pub)
+    check_spans(answer)
+    assert ("Eileen Collins", "PER") in entity_pairs(answer)
+    assert answer.header.frame_id == "camera_optical", (answer.image_status, node.output())
+    assert wait_for(lambda: client.debug_images, 10.0), "no entities/debug_image"
+    debug = client.debug_images[-1]
+    assert (debug.width, debug.height, debug.encoding) == (512, 512, "rgb8")
+
+    # A transcript publisher with an incompatible QoS: warned once, clearly, with the fix.
+    for _ in range(2):
+        publisher = best_effort_publisher(client.node, String, f"{NAMESPACE}/transcript")
+        wait_for(lambda: "incompatible QoS" in node.output(), 15.0)
+        client.node.destroy_publisher(publisher)
+    warnings = [line for line in node.output().splitlines() if "incompatible QoS" in line]
+    assert len(warnings) == 1, node.output()
+    assert f"{NAMESPACE}/transcript" in warnings[0] and "RELIABILITY" in warnings[0]
+    node.stop()
+    assert node.process.returncode == 0, node.output()
+    assert "Traceback" not in node.output()
+
+
+def test_managed_start_waits_unconfigured(start_node, client):
+    node = start_node("-p", "autostart:=false", "-p", f"model_dir:={MODEL_DIR}")
+    get_state = client.node.create_client(GetState, f"{NAMESPACE}/mlnet_entity_node/get_state")
+    try:
+        assert get_state.wait_for_service(timeout_sec=60.0), node.output()
+        future = get_state.call_async(GetState.Request())
+        assert wait_for(future.done, 10.0)
+        assert future.result().current_state.label == "unconfigured"
+    finally:
+        client.node.destroy_client(get_state)
+
+
+def test_missing_model_fails_configure_with_one_line(start_node, tmp_path):
+    node = start_node("-p", f"model_dir:={tmp_path / 'absent'}")
+    assert node.wait_exit() == 1
+    errors = [line for line in node.lines if line.startswith("[ERROR]")]
+    assert len(errors) == 1 and "Cannot load the model" in errors[0], node.output()
+    assert "Traceback" not in node.output()
+
+
+def test_invalid_parameter_exits_with_reason(start_node):
+    node = start_node("-p", "backend:=tensorflow")
+    assert node.wait_exit() == 2
+    assert "backend must be one of auto, tensorrt, onnxruntime, torch" in node.output()
+    assert "Traceback" not in node.output()
