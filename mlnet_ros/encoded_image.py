@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
-from mlnet_ros.image_msgs import fit_within
 from mlnet_ros.recognition import Box, ImageFeatures
 
 MODEL_MAX_SIDE = 1280
+MAX_PIXELS = 7680 * 4320  # largest accepted frame: 8K UHD (any aspect ratio)
 
 
 @dataclass(frozen=True)
@@ -41,3 +42,15 @@ def encode(recognizer, rgb: np.ndarray) -> EncodedImage:
     model_rgb, scale = fit_within(rgb, MODEL_MAX_SIDE)
     features = recognizer.encode_image(model_rgb)
     return EncodedImage(features, model_rgb, scale, width=rgb.shape[1], height=rgb.shape[0])
+
+
+def fit_within(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the longer side is at most ``max_side``; return the image and the
+    factor that maps its pixels back to the source (1.0 when unchanged)."""
+    height, width = rgb.shape[:2]
+    longer = max(height, width)
+    if longer <= max_side:
+        return rgb, 1.0
+    scale = longer / max_side
+    size = (max(1, round(width / scale)), max(1, round(height / scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale

@@ -38,6 +38,7 @@ from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
+from mlnet_ros.backends import BACKENDS as INFERENCE_BACKENDS
 from mlnet_ros.debug_overlay import draw_entities
 from mlnet_ros.encoded_image import EncodedImage, encode
 from mlnet_ros.entity_msgs import entity_array
@@ -55,7 +56,7 @@ from mlnet_ros.paths import default_model_dir
 from mlnet_ros.srv import RecognizeEntities
 
 NODE_NAME = "mlnet_entity_node"
-BACKENDS = ("auto", "tensorrt", "onnxruntime", "torch")
+BACKENDS = ("auto", *INFERENCE_BACKENDS)
 RELIABILITIES = {
     "best_effort": ReliabilityPolicy.BEST_EFFORT,
     "reliable": ReliabilityPolicy.RELIABLE,

@@ -15,7 +15,8 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-MAX_PIXELS = 7680 * 4320
+from mlnet_ros.encoded_image import MAX_PIXELS
+
 
 # encoding -> (bytes per pixel, channels)
 _LAYOUTS = {
@@ -115,15 +116,3 @@ def rgb_to_image(rgb: np.ndarray, stamp: Time | None = None, frame_id: str = "")
     msg.step = rgb.shape[1] * 3
     msg.data = array.array("B", np.ascontiguousarray(rgb).tobytes())
     return msg
-
-
-def fit_within(rgb: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
-    """Downscale so the longer side is at most ``max_side``; return the image and the
-    factor that maps its pixels back to the source (1.0 when unchanged)."""
-    height, width = rgb.shape[:2]
-    longer = max(height, width)
-    if longer <= max_side:
-        return rgb, 1.0
-    scale = longer / max_side
-    size = (max(1, round(width / scale)), max(1, round(height / scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import cv2
 
-from mlnet_ros.encoded_image import encode
-from mlnet_ros.entity_node import BACKENDS
-from mlnet_ros.image_msgs import MAX_PIXELS
+from mlnet_ros.backends import BACKENDS
+from mlnet_ros.encoded_image import MAX_PIXELS, encode
 from mlnet_ros.paths import default_model_dir
 from mlnet_ros.recognizer import ModelLoadError, load_recognizer
 
@@ -84,7 +83,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=default_model_dir(),
         help="model directory (default: the embedded model)",
     )
-    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     return parser.parse_args(argv)
 
