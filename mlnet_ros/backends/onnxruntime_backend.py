@@ -1,0 +1,49 @@
+"""onnxruntime backend: the exported graphs in onnxruntime sessions (CPU; CUDA/TensorRT providers when
+present), sized for small shared CPUs: one intra-op thread per usable core, no busy-waiting."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnxruntime
+
+from mlnet_ros.backends.graph_model import GraphModel
+from mlnet_ros.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+
+GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
+
+
+def session_options() -> onnxruntime.SessionOptions:
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = len(os.sched_getaffinity(0))
+    options.inter_op_num_threads = 1
+    # Spinning threads steal the cores from everything else on a 2-core robot computer.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return options
+
+
+def providers(device: str) -> list:
+    """CPU for ``cpu``; for ``cuda[:N]`` the GPU providers this onnxruntime build has, then CPU."""
+    if not device.startswith("cuda"):
+        return ["CPUExecutionProvider"]
+    device_id = int(device.partition(":")[2] or 0)
+    available = onnxruntime.get_available_providers()
+    gpu = [(name, {"device_id": device_id}) for name in GPU_PROVIDERS if name in available]
+    return gpu + ["CPUExecutionProvider"]
+
+
+class OnnxRuntimeModel(GraphModel):
+    """Both graphs in onnxruntime sessions."""
+
+    def __init__(self, export: Export, device: str = "cpu"):
+        super().__init__(export)
+        options = session_options()
+        self.sessions = {
+            graph: onnxruntime.InferenceSession(str(export.graph(graph)), options, providers=providers(device))
+            for graph in (IMAGE_GRAPH, TEXT_GRAPH)
+        }
+
+    def run(self, graph: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return self.sessions[graph].run(self.output_names[graph], feeds)
