@@ -1,0 +1,112 @@
+"""Region proposers: the top-s salient boxes of an image (paper §3.1).
+
+Every proposer returns exactly ``s`` boxes (padding with fixed fallback boxes when it finds
+fewer), so the model always sees s + 1 crops.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from mlnet_ros.recognition import Box
+
+MIN_SIDE = 16
+
+
+class RegionProposer(Protocol):
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        """The ``count`` most salient boxes of an (H, W, 3) uint8 RGB image, best first."""
+
+
+def fallback_boxes(height: int, width: int) -> list[Box]:
+    """Fixed boxes used when a proposer finds too few: centre, left half, right half, top, bottom."""
+    h2, w2 = max(1, height // 2), max(1, width // 2)
+    return [
+        Box(width // 4, height // 4, w2, h2),
+        Box(0, 0, w2, height),
+        Box(width - w2, 0, w2, height),
+        Box(0, 0, width, h2),
+        Box(0, height - h2, width, h2),
+    ]
+
+
+def pad_boxes(boxes: list[Box], count: int, height: int, width: int) -> list[Box]:
+    """The first ``count`` boxes, completed with fallback boxes (cycled) if there are fewer."""
+    extra = fallback_boxes(height, width)
+    while len(boxes) < count:
+        boxes = boxes + [extra[(len(boxes)) % len(extra)]]
+    return boxes[:count]
+
+
+def _clip(x0: float, y0: float, x1: float, y1: float, height: int, width: int) -> Box | None:
+    x0, y0 = max(0, int(x0)), max(0, int(y0))
+    x1, y1 = min(width, int(np.ceil(x1))), min(height, int(np.ceil(y1)))
+    if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
+        return None
+    return Box(x0, y0, x1 - x0, y1 - y0)
+
+
+class SaliencyProposer:
+    """Class-agnostic proposals from OpenCV's spectral-residual saliency map; needs no weights."""
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        detector = cv2.saliency.StaticSaliencySpectralResidual_create()
+        ok, saliency = detector.computeSaliency(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+        boxes: list[tuple[float, Box]] = []
+        if ok:
+            saliency = cv2.GaussianBlur((saliency * 255).astype(np.uint8), (9, 9), 0)
+            _, mask = cv2.threshold(saliency, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+            mask = cv2.dilate(mask, np.ones((15, 15), np.uint8))
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+            for i in range(1, n):
+                x, y, w, h, _ = stats[i]
+                pad_x, pad_y = 0.1 * w, 0.1 * h
+                box = _clip(x - pad_x, y - pad_y, x + w + pad_x, y + h + pad_y, height, width)
+                if box is not None:
+                    boxes.append((float(saliency[labels == i].sum()), box))
+        boxes.sort(key=lambda item: -item[0])
+        return pad_boxes([b for _, b in boxes], count, height, width)
+
+
+class TorchvisionDetectorProposer:
+    """Top-scoring boxes of a torchvision detector (e.g. ``fasterrcnn_resnet50_fpn``) with a local weights file."""
+
+    def __init__(self, architecture: str, weights_path: str):
+        import torch
+        import torchvision
+
+        self.model = getattr(torchvision.models.detection, architecture)(weights=None, weights_backbone=None)
+        self.model.load_state_dict(torch.load(weights_path, map_location="cpu", weights_only=True))
+        self.model.eval()
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        import torch
+
+        height, width = rgb.shape[:2]
+        with torch.inference_mode():
+            out = self.model([torch.from_numpy(rgb).permute(2, 0, 1).float() / 255.0])[0]
+        boxes = [_clip(*b.tolist(), height, width) for b in out["boxes"]]  # sorted by score
+        return pad_boxes([b for b in boxes if b is not None], count, height, width)
+
+
+class OnnxDetectorProposer:
+    """Boxes from an ONNX detector: input float32 (1, 3, H, W) in [0, 1]; outputs ``boxes`` (N, 4) xyxy
+    pixels and ``scores`` (N,) (the first two outputs, in that order)."""
+
+    def __init__(self, onnx_path: str):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.session = onnxruntime.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        pixels = (rgb.transpose(2, 0, 1)[None] / 255.0).astype(np.float32)
+        boxes, scores = self.session.run(None, {self.session.get_inputs()[0].name: pixels})[:2]
+        order = np.argsort(-scores.reshape(-1))
+        clipped = [_clip(*boxes.reshape(-1, 4)[i].tolist(), height, width) for i in order]
+        return pad_boxes([b for b in clipped if b is not None], count, height, width)

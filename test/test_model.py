@@ -1,0 +1,211 @@
+"""MLNet model, CRF decoding, windowing and checkpoints, on tiny random models (CPU, seconds)."""
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+from test_model_support import tiny_model, tiny_text_encoder
+from transformers import AutoTokenizer
+
+from mlnet_ros.checkpoint import ModelLoadError, load_checkpoint, save_checkpoint
+from mlnet_ros.config import MLNetConfig, embedded_config, paper_config
+from mlnet_ros.crf import marginals, viterbi
+from mlnet_ros.labels import LABELS, allowed_transition
+from mlnet_ros.modeling_mlnet import MLNetModel, TextBatch
+from mlnet_ros.tagging import tag_words
+from mlnet_ros.text_encoding import make_windows
+
+WORDS = "Yesterday Barack Obama met Angela Merkel in Berlin to talk about NATO .".split()
+
+
+@pytest.fixture(scope="module")
+def encoder_dir(tmp_path_factory):
+    return tiny_text_encoder(tmp_path_factory.mktemp("tiny_bert"))
+
+
+@pytest.fixture(scope="module")
+def model(encoder_dir):
+    return tiny_model(encoder_dir)
+
+
+@pytest.fixture(scope="module")
+def tokenizer(encoder_dir):
+    return AutoTokenizer.from_pretrained(encoder_dir)
+
+
+def batch_of(model, tokenizer, word_lists):
+    c = model.config
+    windows = [make_windows(tokenizer, w, c.max_length, c.window_stride, c.max_word_chars, c.char_vocab)[0][0] for w in word_lists]
+    return TextBatch.collate(windows)
+
+
+def test_config_json_round_trip():
+    config = embedded_config()
+    assert MLNetConfig.from_dict(json.loads(config.to_json())) == config
+    with pytest.raises(ValueError, match="unknown config keys"):
+        MLNetConfig.from_dict({**json.loads(config.to_json()), "bogus": 1})
+
+
+def test_shapes_with_and_without_image(model, tokenizer):
+    text = batch_of(model, tokenizer, [WORDS, WORDS[:4]])
+    crops = torch.rand(2, model.config.num_crops + 1, 3, 224, 224) * 255
+    with torch.no_grad():
+        regions = model.encode_image(crops)
+        with_image = model(text, regions)
+        without = model(text)
+    assert regions.shape == (2, 2, 49, 32)
+    assert with_image.emissions.shape == without.emissions.shape == (2, len(WORDS), len(LABELS))
+    assert with_image.attention.shape == (2, len(WORDS), model.config.num_regions)
+    assert without.attention is None and torch.all(without.match_score == 0)
+    assert torch.all((0 <= with_image.match_score) & (with_image.match_score <= 1))
+
+
+def test_closed_gate_equals_text_only(model, tokenizer):
+    text = batch_of(model, tokenizer, [WORDS])
+    regions = model.encode_image(torch.rand(1, 2, 3, 224, 224) * 255)
+    with torch.no_grad():
+        text_only = model(text).emissions
+        absent = model(text, regions, image_present=torch.tensor([False]))
+        bias = model.match_head[-1].bias.clone()
+        model.match_head[-1].bias.fill_(-100.0)  # score ~ 0: the gate closes
+        closed = model(text, regions)
+        model.match_head[-1].bias.copy_(bias)
+        model.match_head[-1].bias.fill_(100.0)  # score ~ 1: the gate opens
+        opened = model(text, regions)
+        model.match_head[-1].bias.copy_(bias)
+    assert torch.equal(absent.emissions, text_only) and absent.gate.item() == 0
+    assert torch.equal(closed.emissions, text_only) and closed.gate.item() == 0
+    assert opened.gate.item() == 1 and not torch.allclose(opened.emissions, text_only)
+
+
+def test_viterbi_returns_only_valid_bio_and_matches_torchcrf(model):
+    crf = model.crf.parameters_numpy()
+    rng = np.random.default_rng(0)
+    for length in (1, 2, 7, 30):
+        emissions = rng.normal(scale=5.0, size=(length, len(LABELS)))
+        path = viterbi(emissions, crf["start"], crf["end"], crf["transitions"])
+        tags = ["O"] + [LABELS[k] for k in path]
+        assert all(allowed_transition(a, b) for a, b in zip(tags, tags[1:]))
+        torch_path = model.crf.decode(torch.tensor(emissions, dtype=torch.float32)[None], torch.ones(1, length, dtype=torch.bool))
+        assert torch_path[0] == path
+
+
+def test_marginals_match_brute_force():
+    rng = np.random.default_rng(1)
+    k, length = 3, 4
+    emissions, start, end, trans = rng.normal(size=(length, k)), rng.normal(size=k), rng.normal(size=k), rng.normal(size=(k, k))
+    expected = np.zeros((length, k))
+    for path in itertools.product(range(k), repeat=length):
+        score = start[path[0]] + end[path[-1]] + sum(emissions[t, p] for t, p in enumerate(path))
+        score += sum(trans[a, b] for a, b in zip(path, path[1:]))
+        for t, p in enumerate(path):
+            expected[t, p] += np.exp(score)
+    expected /= expected[0].sum()
+    np.testing.assert_allclose(marginals(emissions, start, end, trans), expected, rtol=1e-9)
+
+
+def test_long_input_is_windowed_never_truncated(encoder_dir, tokenizer):
+    model = tiny_model(encoder_dir, max_length=12, window_stride=5)
+    words = (WORDS * 4)[:45]
+    windows, owner = make_windows(tokenizer, words, 12, 5, 24, 512)
+    assert len(windows) > 3 and max(len(w.input_ids) for w in windows) <= 12
+    [long] = tag_words(model, tokenizer, [words], [None])
+    assert len(long.tags) == len(words)
+    # Each word's emissions are those of the short input made of its window's words alone.
+    stitched = []
+    for i, index in enumerate(owner):
+        window = windows[index]
+        short = words[window.first_word : window.first_word + len(window.word_starts)]
+        with torch.no_grad():
+            emissions = model(batch_of(model, tokenizer, [short])).emissions[0].double().numpy()
+        stitched.append(emissions[i - window.first_word])
+    crf = model.crf.parameters_numpy()
+    assert long.tags == [LABELS[k] for k in viterbi(np.stack(stitched), crf["start"], crf["end"], crf["transitions"])]
+
+
+def test_short_input_equals_single_window(model, tokenizer):
+    [tagged] = tag_words(model, tokenizer, [WORDS], [None])
+    with torch.no_grad():
+        emissions = model(batch_of(model, tokenizer, [WORDS])).emissions[0]
+    assert tagged.tags == [LABELS[k] for k in model.crf.decode(emissions[None], torch.ones(1, len(WORDS), dtype=torch.bool))[0]]
+
+
+def test_checkpoint_round_trip_gives_identical_predictions(model, tokenizer, tmp_path):
+    with torch.no_grad():  # checkpoints store fp16: round the in-memory weights the same way
+        for p in model.parameters():
+            if p.requires_grad:
+                p.copy_(p.half().float())
+    crops = torch.rand(1, 2, 3, 224, 224) * 255
+    before = tag_words(model, tokenizer, [WORDS, WORDS[:3]], [model.encode_image(crops)[0], None])
+    save_checkpoint(model, tmp_path / "ckpt", {"note": "test"})
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["config.json", "labels.json", "model.safetensors"]
+    loaded, loaded_tokenizer = load_checkpoint(tmp_path / "ckpt")
+    after = tag_words(loaded, loaded_tokenizer, [WORDS, WORDS[:3]], [loaded.encode_image(crops)[0], None])
+    for a, b in zip(before, after):
+        assert a.tags == b.tags
+        np.testing.assert_allclose(a.marginals, b.marginals, atol=1e-6)
+
+
+def test_bad_checkpoints_raise_one_line_errors(model, tmp_path):
+    good = tmp_path / "good"
+    save_checkpoint(model, good)
+
+    def broken(name, edit):
+        directory = tmp_path / name
+        directory.mkdir()
+        for f in good.iterdir():
+            (directory / f.name).write_bytes(f.read_bytes())
+        edit(directory)
+        return directory
+
+    document = json.loads((good / "config.json").read_text())
+    cases = {
+        tmp_path / "absent": "does not exist",
+        broken("no_weights", lambda d: (d / "model.safetensors").unlink()): "model.safetensors: missing",
+        broken("corrupt", lambda d: (d / "model.safetensors").write_bytes(b"garbage")): "unreadable safetensors",
+        broken("labels", lambda d: (d / "labels.json").write_text('["O", "B-X"]')): "label set",
+        broken("config", lambda d: (d / "config.json").write_text("{")): "not an MLNet config",
+        broken("package", lambda d: (d / "config.json").write_text(json.dumps({**document, "base_weights": {"no-such-pkg": "1.0"}}))): "no-such-pkg is not installed",
+        broken("shapes", lambda d: save_file({"classifier.bias": torch.zeros(3)}, str(d / "model.safetensors"))): "do not match",
+    }
+    for directory, message in cases.items():
+        with pytest.raises(ModelLoadError, match=message) as error:
+            load_checkpoint(directory)
+        assert "\n" not in str(error.value)
+    with pytest.raises(ModelLoadError, match="preset 'embedded', expected 'paper'"):
+        load_checkpoint(good, expected_preset="paper")
+
+
+def test_paper_preset_constructs_and_runs(encoder_dir, tokenizer, tmp_path):
+    import torchvision
+
+    weights = tmp_path / "resnet50.safetensors"
+    save_file(torchvision.models.resnet50(weights=None).state_dict(), str(weights))
+    config = paper_config(str(encoder_dir), str(weights))
+    config.text_hidden, config.image_layers, config.image_heads, config.image_intermediate, config.cross_heads = 32, 1, 4, 64, 4
+    model = MLNetModel(config).eval()
+    assert config.num_crops == 4 and config.image_channels == 2048
+    text = batch_of(model, tokenizer, [WORDS])
+    with torch.no_grad():
+        out = model(text, model.encode_image(torch.rand(1, 5, 3, 224, 224) * 255))
+    assert out.emissions.shape == (1, len(WORDS), len(LABELS)) and out.attention.shape == (1, len(WORDS), 5 * 49)
+
+
+def test_proposers_return_exactly_s_boxes_inside_the_image(tmp_path):
+    import skimage.data
+    import torchvision
+
+    from mlnet_ros.region_proposals import SaliencyProposer, TorchvisionDetectorProposer
+
+    rgb = skimage.data.coffee()
+    weights = tmp_path / "detector.pt"
+    torch.save(torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn(
+        weights=None, weights_backbone=None).state_dict(), weights)
+    for proposer in (SaliencyProposer(), TorchvisionDetectorProposer("fasterrcnn_mobilenet_v3_large_320_fpn", str(weights))):
+        boxes = proposer.propose(rgb, 3)
+        assert len(boxes) == 3
+        assert all(0 <= b.x and b.x + b.width <= 600 and 0 <= b.y and b.y + b.height <= 400 for b in boxes)

@@ -1,0 +1,93 @@
+"""The recognizer API on the shipped default model (models/embedded) and on a tiny random model."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+from test_model_support import SHIPPED_MODEL, tiny_model, tiny_text_encoder
+
+from mlnet_ros.checkpoint import ModelLoadError, save_checkpoint
+from mlnet_ros.recognition import ImageFeatures, Recognition
+from mlnet_ros.recognizer import load_recognizer
+from mlnet_ros.text_encoding import split_words
+
+
+def test_split_words_keeps_offsets():
+    transcript = "RT @nasa: Kelso's mid-size #launch at 10:30 in St. Louis!! https://t.co/x1 ok?"
+    words = split_words(transcript)
+    assert all(transcript[a:b] == w for w, a, b in words)
+    assert [w for w, _, _ in words] == ["RT", "@nasa", ":", "Kelso's", "mid-size", "#launch", "at", "10:30", "in", "St",
+                                        ".", "Louis", "!", "!", "https://t.co/x1", "ok", "?"]
+
+
+@pytest.fixture(scope="module")
+def tiny_recognizer(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("tiny")
+    model = tiny_model(tiny_text_encoder(directory / "bert"))
+    save_checkpoint(model, directory / "model")
+    return load_recognizer(directory / "model")
+
+
+def test_recognizer_contract_on_tiny_model(tiny_recognizer):
+    image = tiny_recognizer.encode_image(skimage.data.astronaut())
+    assert isinstance(image, ImageFeatures) and image.regions.shape == (2, 49, 32)
+    assert image.crop_boxes[0].width == 512 and image.image_height == 512
+    transcript = "  Anna and Bob flew from New York to Paris  "
+    for result in tiny_recognizer.recognize_batch([transcript, transcript], [image, None]):
+        assert isinstance(result, Recognition) and result.transcript == transcript
+        for entity in result.entities:
+            assert entity.text == transcript[entity.start : entity.end]
+            assert 0.0 <= entity.confidence <= 1.0
+            assert (entity.box is not None) == result.image_used
+    empty = tiny_recognizer.recognize("   ")
+    assert empty.entities == () and not empty.image_used and empty.image_text_match == 0.0
+    with pytest.raises(ValueError, match="uint8"):
+        tiny_recognizer.encode_image(np.zeros((4, 4), np.float32))
+
+
+def test_load_errors_are_model_load_errors(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_recognizer(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match="config.json: missing"):
+        load_recognizer(tmp_path / "empty")
+
+
+needs_model = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_recognizer(SHIPPED_MODEL)
+
+
+@needs_model
+def test_shipped_model_is_small_and_tags_a_clear_sentence(shipped):
+    assert (SHIPPED_MODEL / "model.safetensors").stat().st_size <= 20_000_000
+    transcript = "Barack Obama visited London with Michelle yesterday ."
+    result = shipped.recognize(transcript)
+    assert [(e.text, e.type) for e in result.entities] == [("Barack Obama", "PER"), ("London", "LOC"), ("Michelle", "PER")]
+    assert all(e.confidence > 0.5 and e.box is None for e in result.entities)
+
+
+@needs_model
+def test_shipped_model_long_transcript_matches_short(shipped):
+    sentence = "Barack Obama visited London yesterday ."
+    short = shipped.recognize(sentence)
+    long_transcript = " ".join([sentence] * 40)  # about 280 wordpieces: several windows
+    long = shipped.recognize(long_transcript)
+    assert len(long.entities) == 40 * len(short.entities)
+    assert [(e.text, e.type) for e in long.entities] == [(e.text, e.type) for e in short.entities] * 40
+
+
+@needs_model
+def test_shipped_model_uses_the_image_for_ambiguous_names(shipped):
+    person = shipped.encode_image(skimage.data.astronaut())
+    result = shipped.recognize("I saw Kelso yesterday", person)
+    assert result.image_used and result.image_text_match > 0.5
+    [entity] = result.entities
+    assert entity.text == "Kelso" and entity.type == "PER" and entity.box is not None
+    box = entity.box
+    assert 0 <= box.x and box.x + box.width <= 512 and 0 <= box.y and box.y + box.height <= 512
+    unrelated = shipped.recognize("my phone battery died again", person)
+    assert not unrelated.image_used

@@ -1,0 +1,130 @@
+"""Training pipeline: data reading, seqeval-compatible scores, overfitting a tiny slice, CLI errors."""
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import pytest
+import torch
+from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
+from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
+from transformers import AutoTokenizer
+
+from mlnet_ros.labels import entity_spans, repair_bio
+from mlnet_ros.modeling_mlnet import MLNetModel
+from training.data import DataError, Sentence, read_conll
+from training.examples import batches, collate, make_examples
+from training.metrics import entity_scores
+from training.train import TrainSettings, optimizer_for, predict_tags
+
+TRICKY = [
+    (["O", "I-LOC", "I-LOC", "O"], ["O", "B-LOC", "I-LOC", "O"]),  # stray I- starts an entity
+    (["B-PER", "B-PER", "I-PER"], ["B-PER", "I-PER", "I-PER"]),  # adjacent entities of one type
+    (["B-PER", "I-LOC", "O"], ["B-PER", "B-LOC", "O"]),  # type change inside a span
+    (["B-ORG", "I-ORG", "I-PER", "B-MISC"], ["B-ORG", "I-ORG", "O", "I-MISC"]),
+    (["I-MISC"], ["B-MISC"]),
+    (["O", "O"], ["B-ORG", "I-ORG"]),
+    (["B-LOC", "O", "B-LOC"], ["B-LOC", "O", "O"]),
+]
+
+
+def test_scores_match_seqeval_on_tricky_cases():
+    gold = [g for g, _ in TRICKY]
+    predicted = [p for _, p in TRICKY]
+    ours = entity_scores(gold, predicted)
+    assert ours["overall"]["f1"] == pytest.approx(100 * f1_score(gold, predicted))
+    assert ours["overall"]["precision"] == pytest.approx(100 * precision_score(gold, predicted))
+    assert ours["overall"]["recall"] == pytest.approx(100 * recall_score(gold, predicted))
+    report = classification_report(gold, predicted, output_dict=True)
+    for kind in ("PER", "LOC", "ORG", "MISC"):
+        assert ours[kind]["f1"] == pytest.approx(100 * report[kind]["f1-score"])
+        assert ours[kind]["support"] == report[kind]["support"]
+
+
+def test_repair_bio_keeps_entities():
+    for gold, predicted in TRICKY:
+        for tags in (gold, predicted):
+            assert entity_spans(repair_bio(tags)) == entity_spans(tags)
+
+
+def test_read_conll_with_and_without_imgid(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("IMGID:17_06_1\nRT\tO\nKevin\tB-PER\nin\tO\nSt\tO\nLouis\tI-OTHER\n\nplain\tO\nline\tO")
+    first, second = read_conll(path)
+    assert first.image_id == "17_06_1" and first.tags == ["O", "B-PER", "O", "O", "I-MISC"]
+    assert second.image_id is None and second.tokens == ["plain", "line"]
+    path.write_text("word\tB-FOO\n")
+    with pytest.raises(DataError, match="a.txt:1: tag 'B-FOO'"):
+        read_conll(path)
+    with pytest.raises(DataError, match="file not found"):
+        read_conll(tmp_path / "missing.txt")
+
+
+def test_tiny_model_overfits_a_small_slice(tmp_path):
+    torch.manual_seed(0)
+    config = tiny_config(tiny_text_encoder(tmp_path / "bert"), text_trainable_layers=2)
+    model = MLNetModel(config)
+    tokenizer = AutoTokenizer.from_pretrained(config.text_encoder)
+    sentences = [
+        Sentence(None, "Kevin Durant joins Golden State Warriors".split(), ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG"]),
+        Sentence(None, "Weekend in Paris with Anna".split(), ["O", "O", "B-LOC", "O", "B-PER"]),
+        Sentence(None, "Watching Star Wars tonight".split(), ["O", "B-MISC", "I-MISC", "O"]),
+        Sentence(None, "London Mayor Sadiq Khan spoke".split(), ["B-LOC", "O", "B-PER", "I-PER", "O"]),
+    ]
+    gold = [s.tags for s in sentences]
+    examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
+    settings = TrainSettings(head_lr=1e-2, encoder_lr=1e-3)
+    optimizer, scheduler = optimizer_for(model, settings, 200)
+    f1_before = entity_scores(gold, predict_tags(model, tokenizer, sentences))["overall"]["f1"]
+    losses = []
+    for _ in range(200):
+        for batch in batches(examples, 4, random.Random(0)):
+            model.train()
+            text, tags = collate(batch)
+            loss = model.ner_loss(model(text), tags, text.word_mask)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            model.crf.pin_forbidden()
+            losses.append(loss.item())
+    f1_after = entity_scores(gold, predict_tags(model, tokenizer, sentences))["overall"]["f1"]
+    assert len(losses) == 200 and max(losses[-5:]) < 0.1 * losses[0]
+    assert f1_after == 100.0 and f1_before < 50.0
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "training", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["predict", "--model", "models/embedded", "--data", "no/such.txt", "--out", "x"], "no/such.txt: file not found"),
+        (["predict", "--model", "no/such/model", "--data", "{data}", "--out", "x"], "model directory does not exist"),
+        (["train", "--out", "/tmp/x", "--data-dir", "/no/data"], "twitter2015/train.txt: file not found"),
+    ],
+)
+def test_cli_user_errors_are_one_line(args, message, tmp_path):
+    data = tmp_path / "data.txt"
+    data.write_text("Paris\tB-LOC\n")
+    result = run_cli(*[a.replace("{data}", str(data)) for a in args])
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
+def test_predict_contract_with_shipped_model(tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("IMGID:1\nBarack\tB-PER\nObama\tI-PER\nvisited\tO\nParis\tB-LOC\n\nno\tO\nimage\tO\nid\tO\n")
+    out = tmp_path / "out.txt"
+    result = run_cli("predict", "--model", "models/embedded", "--data", str(data), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    blocks = out.read_text().strip("\n").split("\n\n")
+    assert len(blocks) == 2
+    first = [line.split("\t") for line in blocks[0].splitlines()]
+    assert [row[:2] for row in first] == [["Barack", "B-PER"], ["Obama", "I-PER"], ["visited", "O"], ["Paris", "B-LOC"]]
+    assert [row[2] for row in first] == ["B-PER", "I-PER", "O", "B-LOC"]
+    assert [len(line.split("\t")) for line in blocks[1].splitlines()] == [3, 3, 3]

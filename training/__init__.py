@@ -1,0 +1,1 @@
+"""Offline training, evaluation and checks of MLNet models (``python -m training --help``)."""

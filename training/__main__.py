@@ -1,0 +1,240 @@
+"""Command line: ``python -m training {train,evaluate,predict,ablate,cross,pretrain,visual-check} ...``.
+
+User errors (missing or malformed files, unusable checkpoints) print one line and exit with 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+from mlnet_ros.checkpoint import ModelLoadError, load_checkpoint
+from mlnet_ros.config import embedded_config
+from mlnet_ros.image_encoder import BaseWeightsError
+from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
+from training.metrics import entity_scores, format_scores
+from training.plots import plot_history
+from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
+
+DATASETS = ("twitter2015", "twitter2017")
+log = logging.getLogger("training")
+
+
+def load_split(data_dir: Path, datasets: list[str], split: str, limit: int | None = None):
+    sentences = []
+    for dataset in datasets:
+        sentences += read_conll(dataset_file(data_dir, dataset, split))[:limit]
+    return sentences
+
+
+def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None:
+    """``token<TAB>gold<TAB>predicted`` per line, a blank line between sentences."""
+    blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags)) for s, tags in zip(sentences, predicted)]
+    Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
+
+
+def test_report(model, tokenizer, data_dir: Path, datasets, out_prefix: Path) -> dict:
+    """Score each dataset's test split once; write predictions next to ``out_prefix``."""
+    report = {}
+    for dataset in datasets:
+        sentences = read_conll(dataset_file(data_dir, dataset, "test"))
+        predicted = predict_tags(model, tokenizer, sentences)
+        scores = entity_scores([s.tags for s in sentences], predicted)
+        write_predictions(Path(f"{out_prefix}_{dataset}_test.conll"), sentences, predicted)
+        log.info("test %s\n%s", dataset, format_scores(scores))
+        report[dataset] = scores
+    return report
+
+
+def config_from_args(args):
+    config = embedded_config()
+    config.use_char_rnn = not args.no_char
+    config.use_fusion = not args.no_fusion
+    return config
+
+
+def train_and_report(config, args, out: Path) -> dict:
+    """Train on ``args.datasets`` (+ generated visual pairs), then score each test set and the visual check once."""
+    from training.visual_check import build_visual_set, evaluate_visual
+
+    set_seed(args.seed)
+    train_sentences = load_split(args.data_dir, args.datasets, "train", args.limit)
+    valid_sentences = load_split(args.data_dir, args.datasets, "valid", args.limit)
+    settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
+    visual = visual_test = None
+    if args.visual:
+        from mlnet_ros.modeling_mlnet import MLNetModel
+
+        feature_model = MLNetModel(config)
+        twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
+        visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
+        visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
+        del feature_model
+    command = " ".join(map(shlex.quote, ["python", "-m", "training", *sys.argv[1:]]))
+    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command)
+    plot_history(history, Path(f"{out}_curves.png"))
+    report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
+              "model_bytes": (out / "model.safetensors").stat().st_size}
+    if not args.limit:
+        report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out)
+    if visual_test is not None:
+        report["visual_check"] = evaluate_visual(model, visual_test)
+        log.info("visual check: %s", report["visual_check"])
+    Path(f"{out}_report.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def command_train(args) -> None:
+    """Train one model and report its test and visual-check scores."""
+    train_and_report(config_from_args(args), args, args.out)
+
+
+def command_ablate(args) -> None:
+    """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
+    rows = {}
+    for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
+        config = embedded_config()
+        config.use_fusion, config.use_char_rnn = fusion, chars
+        report = train_and_report(config, args, Path(f"{args.out}_{name}"))
+        rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
+        rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
+    Path(f"{args.out}_ablation.json").write_text(json.dumps(rows, indent=2))
+    print(json.dumps(rows, indent=2))
+
+
+def command_cross(args) -> None:
+    """Cross-dataset test F1: a Twitter-2015 model on Twitter-2017 test and vice versa."""
+    rows = {}
+    for model_dir, target in ((args.model_2015, "twitter2017"), (args.model_2017, "twitter2015")):
+        model, tokenizer = load_checkpoint(model_dir)
+        sentences = read_conll(dataset_file(args.data_dir, target, "test"))
+        scores = entity_scores([s.tags for s in sentences], predict_tags(model, tokenizer, sentences))
+        rows[f"{model_dir} -> {target}"] = scores["overall"]
+        print(f"{model_dir} -> {target} test\n{format_scores(scores)}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(rows, indent=2))
+
+
+def command_visual_check(args) -> None:
+    from training.visual_check import build_visual_set, evaluate_visual
+
+    model, _ = load_checkpoint(args.model)
+    result = evaluate_visual(model, build_visual_set(model, "test", args.size, args.seed))
+    print(json.dumps(result, indent=2))
+
+
+def command_pretrain(args) -> None:
+    from training.pretrain import PretrainSettings, pretrain
+
+    settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
+    sentences = load_split(args.data_dir, args.datasets, "train")
+    pretrain(config_from_args(args), sentences, args.out, settings)
+
+
+def command_evaluate(args) -> None:
+    """Print entity-level scores of a checkpoint on one CoNLL file."""
+    sentences = read_conll(args.data)
+    model, tokenizer = load_checkpoint(args.model)
+    predicted = predict_tags(model, tokenizer, sentences)
+    scores = entity_scores([s.tags for s in sentences], predicted)
+    print(format_scores(scores))
+    if args.out:
+        write_predictions(args.out, sentences, predicted)
+
+
+def command_predict(args) -> None:
+    """Tag one CoNLL file (images are not used) and write token/gold/predicted lines."""
+    sentences = read_conll(args.data)
+    model, tokenizer = load_checkpoint(args.model)
+    write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_training_options(p):
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+        p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+        p.add_argument("--test-datasets", nargs="+", choices=DATASETS, help="scored once at the end (default: --datasets)")
+        p.add_argument("--out", type=Path, required=True, help="checkpoint directory (prefix for ablate)")
+        p.add_argument("--init", type=Path, help="start from this checkpoint (e.g. from `pretrain`)")
+        p.add_argument("--epochs", type=int, default=5)
+        p.add_argument("--batch-size", type=int, default=16)
+        p.add_argument("--encoder-lr", type=float, default=5e-5)
+        p.add_argument("--head-lr", type=float, default=1e-3)
+        p.add_argument("--seed", type=int, default=13)
+        p.add_argument("--visual", type=int, default=0, help="generated visual-disambiguation pairs to mix in")
+        p.add_argument("--limit", type=int, help="only the first N sentences per file (smoke tests); skips test")
+
+    p = commands.add_parser("train", help="train an NER model (embedded preset)")
+    add_training_options(p)
+    p.add_argument("--no-char", action="store_true", help="ablation w/o Mtla. (no char RNN)")
+    p.add_argument("--no-fusion", action="store_true", help="ablation w/o Fus. (no K/V fusion, no cross-attention)")
+    p.set_defaults(run=command_train)
+
+    p = commands.add_parser("ablate", help="train full, w/o Fus. and w/o Mtla. models with the same settings")
+    add_training_options(p)
+    p.set_defaults(run=command_ablate)
+
+    p = commands.add_parser("cross", help="cross-dataset test F1 (2015 model on 2017 test, 2017 model on 2015 test)")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--model-2015", type=Path, required=True)
+    p.add_argument("--model-2017", type=Path, required=True)
+    p.add_argument("--out", type=Path, help="write the scores as JSON here")
+    p.set_defaults(run=command_cross)
+
+    p = commands.add_parser("visual-check", help="visual-disambiguation F1 (image vs text only) and gate behaviour")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--size", type=int, default=400)
+    p.add_argument("--seed", type=int, default=13)
+    p.set_defaults(run=command_visual_check)
+
+    p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--steps", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=5e-5)
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--no-mlm", action="store_true")
+    p.add_argument("--no-mvm", action="store_true")
+    p.add_argument("--no-vlm", action="store_true")
+    p.add_argument("--no-char", action="store_true")
+    p.add_argument("--no-fusion", action="store_true")
+    p.set_defaults(run=command_pretrain)
+
+    p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on a CoNLL file")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
+    p.set_defaults(run=command_evaluate)
+
+    p = commands.add_parser("predict", help="write token<TAB>gold<TAB>predicted lines for a CoNLL file")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(run=command_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
+    torch.set_num_threads(2)
+    try:
+        args.run(args)
+    except (DataError, ModelLoadError, BaseWeightsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Pretraining (paper §3.2): masked language modelling (MLM), masked visual modelling (MVM) and
+visual–language matching (VLM), each switchable.
+
+- MLM: 15 % of the wordpieces of Twitter training text become [MASK]; a linear head predicts them.
+- MVM: one crop per image has its pixels set to −1 (a black crop for mean = std = 0.5); a linear
+  head on that crop's image-transformer output predicts the backbone's ImageNet class distribution
+  of the unmasked crop (cross-entropy to its arg-max label, eq. 6, plus KL to the distribution, eq. 7).
+  No detector labels exist offline, so the backbone's own ImageNet head provides both.
+- VLM: matching score on the generated matched / mismatched pairs (binary cross-entropy).
+The heads are dropped afterwards; continue with ``python -m training train --init OUT``.
+"""
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm import tqdm
+from transformers import AutoTokenizer
+
+from mlnet_ros.checkpoint import save_checkpoint
+from mlnet_ros.config import MLNetConfig
+from mlnet_ros.image_encoder import CROP_SIZE
+from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
+from training.data import Sentence
+from training.examples import batches, collate, make_examples
+from training.train import set_seed
+from training.visual_check import build_visual_set
+
+log = logging.getLogger("training")
+MASK_RATE = 0.15
+
+
+@dataclass
+class PretrainSettings:
+    steps: int = 1000
+    batch_size: int = 16
+    lr: float = 5e-5
+    mlm: bool = True
+    mvm: bool = True
+    vlm: bool = True
+    seed: int = 13
+
+
+def mask_wordpieces(input_ids: torch.Tensor, attention: torch.Tensor, mask_id: int, rng: torch.Generator):
+    """(masked ids, labels with −100 where nothing was masked); [CLS]/[SEP]/padding are never masked."""
+    special = attention == 0
+    special[:, 0] = True
+    special[torch.arange(len(input_ids)), attention.sum(1) - 1] = True
+    chosen = (torch.rand(input_ids.shape, generator=rng) < MASK_RATE) & ~special
+    labels = torch.where(chosen, input_ids, torch.full_like(input_ids, -100))
+    return torch.where(chosen, torch.full_like(input_ids, mask_id), input_ids), labels
+
+
+def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings) -> None:
+    """Run ``settings.steps`` steps of the enabled objectives and save the model (without heads)."""
+    set_seed(settings.seed)
+    model = MLNetModel(config)
+    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+    d = config.text_hidden
+    mlm_head = nn.Linear(d, tokenizer.vocab_size)
+    mvm_head = nn.Linear(d, model.backbone.classifier.out_features)
+    visual = build_visual_set(model, "train", 800, settings.seed) if settings.mvm or settings.vlm else None
+    text_examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
+    pair_examples = make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match) if visual else []
+    parameters = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("text_encoder.")], "lr": settings.lr},
+         {"params": [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("text_encoder.")]
+          + list(mlm_head.parameters()) + list(mvm_head.parameters()), "lr": 1e-3}],
+        weight_decay=0.01,
+    )
+    black = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)  # pixels −1 after normalisation
+    with torch.no_grad():
+        masked_features = model.backbone(model.backbone.normalize(black))[0]
+    rng = random.Random(settings.seed)
+    generator = torch.Generator().manual_seed(settings.seed)
+    text_batches, pair_batches = [], []
+    model.train()
+    for step in tqdm(range(settings.steps), desc="pretrain", mininterval=30):
+        loss = torch.zeros(())
+        if settings.mlm:
+            text_batches = text_batches or batches(text_examples, settings.batch_size, rng)
+            text, _ = collate(text_batches.pop())
+            ids, labels = mask_wordpieces(text.input_ids, text.attention_mask, tokenizer.mask_token_id, generator)
+            hidden = model.text_encoder(input_ids=ids, attention_mask=text.attention_mask).last_hidden_state
+            picked = labels != -100
+            if picked.any():
+                loss = loss + F.cross_entropy(mlm_head(hidden[picked]), labels[picked])
+        if visual is not None:
+            pair_batches = pair_batches or batches(pair_examples, settings.batch_size, rng)
+            batch = pair_batches.pop()
+            features = visual.features[[e.image for e in batch]].float()
+            if settings.mvm:
+                crop = torch.randint(0, config.num_crops + 1, (len(batch),), generator=generator)
+                rows = torch.arange(len(batch))
+                with torch.no_grad():
+                    target = F.softmax(model.backbone.classify(features[rows, crop]), dim=-1)
+                masked = features.clone()
+                masked[rows, crop] = masked_features
+                regions = model.regions_from_features(masked)
+                logits = mvm_head(regions[rows, crop].mean(1))
+                loss = loss + F.cross_entropy(logits, target.argmax(-1)) + F.kl_div(
+                    F.log_softmax(logits, -1), target, reduction="batchmean"
+                )
+            if settings.vlm:
+                text, _ = collate(batch)
+                output = model(text, model.regions_from_features(features))
+                labels = torch.tensor([e.match for e in batch])
+                loss = loss + F.binary_cross_entropy(output.match_score.clamp(1e-6, 1 - 1e-6), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(parameters, 5.0)
+        optimizer.step()
+        if step % 100 == 0:
+            log.info("pretrain step %d loss %.4f", step, loss.item())
+    save_checkpoint(model, out_dir, {"pretrain": settings.__dict__, "sentences": len(sentences)})

@@ -1,0 +1,146 @@
+"""NER training: AdamW, linear warmup/decay, model selection on dev F1, test scored once at the end."""
+from __future__ import annotations
+
+import json
+import logging
+import random
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+from transformers import AutoTokenizer
+
+from mlnet_ros.checkpoint import load_checkpoint, save_checkpoint
+from mlnet_ros.config import MLNetConfig
+from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
+from mlnet_ros.tagging import tag_words
+from training.data import Sentence
+from training.examples import Example, batches, collate, make_examples
+from training.metrics import entity_scores
+from training.visual_check import VisualSet
+
+log = logging.getLogger("training")
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 4
+    batch_size: int = 16
+    encoder_lr: float = 5e-5
+    head_lr: float = 1e-3
+    warmup: float = 0.1
+    match_weight: float = 1.0
+    seed: int = 13
+
+
+def set_seed(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
+    """AdamW with the encoder's small lr and the head's large lr; linear warmup then linear decay."""
+    encoder, head = [], []
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            (encoder if name.startswith("text_encoder.") else head).append(p)
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": settings.encoder_lr}, {"params": head, "lr": settings.head_lr}], weight_decay=0.01
+    )
+    warmup = max(1, int(settings.warmup * total_steps))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence]) -> list[list[str]]:
+    """Text-only predictions for each sentence."""
+    taggings = tag_words(model, tokenizer, [s.tokens for s in sentences], [None] * len(sentences))
+    return [t.tags for t in taggings]
+
+
+def training_step(model: MLNetModel, batch: list[Example], visual: VisualSet | None, match_weight: float):
+    text, tags = collate(batch)
+    regions = None
+    if batch[0].image is not None:
+        features = visual.features[[e.image for e in batch]].float()
+        regions = model.regions_from_features(features)
+    output = model(text, regions)
+    loss = model.ner_loss(output, tags, text.word_mask)
+    if regions is not None:
+        labels = torch.tensor([e.match for e in batch])
+        loss = loss + match_weight * torch.nn.functional.binary_cross_entropy(output.match_score.clamp(1e-6, 1 - 1e-6), labels)
+    return loss
+
+
+def train(
+    config: MLNetConfig,
+    train_sentences: list[Sentence],
+    valid_sentences: list[Sentence],
+    out_dir: Path,
+    settings: TrainSettings,
+    visual: VisualSet | None = None,
+    init_dir: Path | None = None,
+    command: str = "",
+) -> tuple[MLNetModel, object, dict]:
+    """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history)."""
+    set_seed(settings.seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if init_dir is not None:
+        model, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
+    else:
+        model = MLNetModel(config)
+        tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+    examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences])
+    if visual is not None:
+        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
+    rng = random.Random(settings.seed)
+    steps_per_epoch = len(batches(examples, settings.batch_size, random.Random(0)))
+    optimizer, scheduler = optimizer_for(model, settings, steps_per_epoch * settings.epochs)
+    history = {"step_loss": [], "epochs": []}
+    best_f1 = -1.0
+    for epoch in range(1, settings.epochs + 1):
+        model.train()
+        started = time.time()
+        progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
+        for batch in progress:
+            loss = training_step(model, batch, visual, settings.match_weight)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            scheduler.step()
+            model.crf.pin_forbidden()
+            history["step_loss"].append(loss.item())
+            progress.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+        epoch_seconds = time.time() - started
+        gold = [s.tags for s in valid_sentences]
+        valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences))["overall"]["f1"]
+        record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
+                  "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
+        history["epochs"].append(record)
+        log.info("epoch %d: %s", epoch, record)
+        if valid_f1 > best_f1:
+            best_f1 = valid_f1
+            info = {"command": command, "best_epoch": epoch, "valid_f1": round(valid_f1, 2),
+                    "settings": settings.__dict__, "train_sentences": len(train_sentences),
+                    "visual_pairs": len(visual.tokens) if visual else 0}
+            save_checkpoint(model, out_dir, info)
+        (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
+    best_model, tokenizer = load_checkpoint(out_dir)
+    return best_model, tokenizer, history
+

@@ -1,0 +1,189 @@
+"""Visual-disambiguation set: entity types that only the image reveals, plus mismatched pairs for the gate.
+
+Sentences put a made-up, type-ambiguous name into an image-referring template ("I saw Kelso
+yesterday"); the paired photo decides the type: a person → PER, a place or sky → LOC, a logo or
+rocket → ORG, an object or animal → MISC. Mismatched pairs join an image-unrelated sentence (no
+entities, or a real Twitter training sentence with its gold tags) with a random photo: the matching
+gate should close. Photos come from scikit-image's bundled samples plus drawn scenes, with random
+crops, flips and colour changes. Train and test use disjoint names, templates, unrelated sentences
+and augmentations.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import skimage.data
+import torch
+
+from mlnet_ros.image_encoder import image_crops
+from mlnet_ros.region_proposals import SaliencyProposer
+
+NAMES = {
+    "train": ["Jordan", "Kelso", "Marlow", "Brenton", "Aster", "Tamsin", "Orla", "Vesper", "Calder", "Rhydian",
+              "Sorrel", "Bexley", "Corvin", "Ellery", "Fenwick", "Halden", "Ivo", "Juno", "Kestrel", "Lorcan",
+              "Merrit", "Nyland", "Oakes", "Perrin", "Quill", "Rowan Vale", "Sable Dunn", "Tarquin", "Umber", "Wren"],
+    "test": ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
+             "Kerrow", "Linden", "Mabry", "Norcross", "Ottoline"],
+}
+TEMPLATES = {
+    "train": ["I saw {} yesterday", "Look at {} !", "{} in this picture", "What do you think of {} ?",
+              "Here is {} again", "Just took this shot of {}", "Can't believe how {} looks today",
+              "Finally got to see {} in person", "Everyone keeps talking about {}", "This is {} , right here"],
+    "test": ["Guess who I ran into : {}", "Another photo of {} for you", "Nothing beats {} on a day like this",
+             "So this is {} up close", "Had to share this one of {}"],
+}
+UNRELATED = {
+    "train": ["my phone battery died again", "stuck in traffic for an hour", "can't wait for the weekend",
+              "why is the wifi so slow today", "going to bed early tonight", "that exam was brutal",
+              "need more sleep honestly", "forgot my keys at home again", "the bus is late as usual",
+              "so hungry right now", "laundry day is the worst", "happy friday everyone",
+              "does anyone have a charger", "rain all week apparently", "finally finished my homework"],
+    "test": ["my alarm did not go off", "who ate the last cookie", "running late for work again",
+             "this week is taking forever", "need a vacation so badly", "power just went out here",
+             "cannot find my other sock", "the printer jammed again", "just burned my toast",
+             "studying all night for finals", "my neighbours are so loud", "ordering pizza tonight"],
+}
+ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[..., None], 3, axis=2)
+
+
+def _landscape(rng: random.Random) -> np.ndarray:
+    height, width = 240, 320
+    image = np.zeros((height, width, 3), np.uint8)
+    horizon = rng.randint(110, 170)
+    for y in range(horizon):
+        image[y] = (90 + y // 3, 150 + y // 4, 235)
+    image[horizon:] = (rng.randint(40, 90), rng.randint(110, 170), rng.randint(30, 70))
+    for _ in range(rng.randint(1, 3)):
+        x = rng.randint(0, width)
+        peak = (x, rng.randint(40, horizon - 20))
+        points = np.array([(x - rng.randint(60, 140), horizon), peak, (x + rng.randint(60, 140), horizon)])
+        cv2.fillPoly(image, [points.astype(np.int32)], (110, 105, 120))
+    cv2.circle(image, (rng.randint(20, width - 20), rng.randint(15, 60)), rng.randint(10, 22), (255, 230, 120), -1)
+    return image
+
+
+def _logo(rng: random.Random) -> np.ndarray:
+    image = np.full((240, 240, 3), 255, np.uint8)
+    color = tuple(rng.randint(0, 200) for _ in range(3))
+    center = (120 + rng.randint(-15, 15), 100 + rng.randint(-15, 15))
+    if rng.random() < 0.5:
+        cv2.circle(image, center, rng.randint(45, 70), color, -1)
+    else:
+        cv2.rectangle(image, (center[0] - 60, center[1] - 45), (center[0] + 60, center[1] + 45), color, -1)
+    letters = "".join(rng.choice("ABCDEFGHKMNRSTXZ") for _ in range(rng.randint(2, 4)))
+    cv2.putText(image, letters, (40, 215), cv2.FONT_HERSHEY_DUPLEX, 1.6, color, 3)
+    return image
+
+
+def base_images(rng: random.Random) -> dict[str, list[np.ndarray]]:
+    """(H, W, 3) uint8 source photos and drawings for each entity type."""
+    faces = skimage.data.lfw_subset()
+    face_images = [_gray(cv2.resize((faces[i] * 255).astype(np.uint8), (160, 160))) for i in range(0, 40, 5)]
+    return {
+        "PER": [skimage.data.astronaut(), _gray(skimage.data.camera())] + face_images,
+        "LOC": [skimage.data.hubble_deep_field(), _gray(skimage.data.moon())] + [_landscape(rng) for _ in range(6)],
+        "ORG": [skimage.data.logo()[..., :3], skimage.data.rocket()] + [_logo(rng) for _ in range(6)],
+        "MISC": [skimage.data.coffee(), skimage.data.chelsea(), _gray(skimage.data.horse().astype(np.uint8) * 255),
+                 _gray(skimage.data.coins()), _gray(skimage.data.clock()), skimage.data.stereo_motorcycle()[0]],
+    }
+
+
+def augment(image: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Random crop (60–100 % of each side), horizontal flip, brightness/contrast/colour change."""
+    height, width = image.shape[:2]
+    h, w = int(height * rng.uniform(0.6, 1.0)), int(width * rng.uniform(0.6, 1.0))
+    y, x = rng.randint(0, height - h), rng.randint(0, width - w)
+    patch = image[y : y + h, x : x + w].astype(np.float32)
+    if rng.random() < 0.5:
+        patch = patch[:, ::-1]
+    patch = patch * rng.uniform(0.7, 1.3) + rng.uniform(-30, 30)
+    patch = patch * np.array([rng.uniform(0.85, 1.15) for _ in range(3)], np.float32)
+    return np.ascontiguousarray(np.clip(patch, 0, 255).astype(np.uint8))
+
+
+@dataclass
+class VisualSet:
+    """Generated pairs of one split: ``image`` indexes rows of ``features``."""
+
+    tokens: list[list[str]]
+    tags: list[list[str]]
+    image: list[int]
+    match: list[float]  # 1 = image-referring sentence with its photo, 0 = mismatched pair
+    features: torch.Tensor  # (images, s+1, C, 7, 7) frozen backbone features, float16
+
+
+def build_visual_set(
+    model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None
+) -> VisualSet:
+    """``size`` pairs (two thirds matched) with backbone features from ``model``'s frozen backbone.
+
+    Mismatched pairs use the split's unrelated sentences and, when given, ``other_texts`` (e.g.
+    Twitter training sentences with their gold tags), alternately.
+    """
+    rng = random.Random(f"{split}-{seed}")
+    sources = base_images(random.Random(seed))
+    variants_per_source = 6 if split == "train" else 2
+    pool_types, pool_features = [], []
+    proposer = SaliencyProposer()
+    for kind in ENTITY_TYPES:
+        for source in sources[kind]:
+            for _ in range(variants_per_source):
+                crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
+                pool_features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
+                pool_types.append(kind)
+    result = VisualSet([], [], [], [], torch.stack(pool_features))
+    for i in range(size):
+        image = rng.randrange(len(pool_types))
+        if i % 3 == 2:
+            if other_texts and i % 2:
+                words, tags = rng.choice(other_texts)
+            else:
+                words = rng.choice(UNRELATED[split]).split()
+                tags = ["O"] * len(words)
+            result.tokens.append(words)
+            result.tags.append(tags)
+            result.match.append(0.0)
+        else:
+            name = rng.choice(NAMES[split]).split()
+            before, after = rng.choice(TEMPLATES[split]).split("{}")
+            words = before.split() + name + after.split()
+            kind = pool_types[image]
+            tags = ["O"] * len(before.split()) + [f"B-{kind}"] + [f"I-{kind}"] * (len(name) - 1) + ["O"] * len(after.split())
+            result.tokens.append(words)
+            result.tags.append(tags)
+            result.match.append(1.0)
+        result.image.append(image)
+    return result
+
+
+def evaluate_visual(model, visual: VisualSet) -> dict[str, float]:
+    """F1 on the matched (image-referring) pairs with and without their images; gate closing rates."""
+    from mlnet_ros.tagging import tag_words
+    from training.metrics import entity_scores
+    from transformers import AutoTokenizer
+    from mlnet_ros.modeling_mlnet import text_encoder_dir
+
+    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
+    with torch.inference_mode():
+        regions = model.regions_from_features(visual.features.float())
+    matched = [i for i, m in enumerate(visual.match) if m == 1.0]
+    mismatched = [i for i, m in enumerate(visual.match) if m == 0.0]
+    gold = [visual.tags[i] for i in matched]
+    with_image = tag_words(model, tokenizer, [visual.tokens[i] for i in matched], [regions[visual.image[i]] for i in matched])
+    text_only = tag_words(model, tokenizer, [visual.tokens[i] for i in matched], [None] * len(matched))
+    unrelated = tag_words(model, tokenizer, [visual.tokens[i] for i in mismatched], [regions[visual.image[i]] for i in mismatched])
+    return {
+        "matched_pairs": len(matched),
+        "mismatched_pairs": len(mismatched),
+        "f1_with_image": round(entity_scores(gold, [t.tags for t in with_image])["overall"]["f1"], 2),
+        "f1_text_only": round(entity_scores(gold, [t.tags for t in text_only])["overall"]["f1"], 2),
+        "gate_open_on_matched_pct": round(100 * float(np.mean([t.image_used for t in with_image])), 1),
+        "gate_closed_on_mismatched_pct": round(100 * float(np.mean([not t.image_used for t in unrelated])), 1),
+    }
