@@ -80,9 +80,14 @@ class TorchRecognizer(EntityRecognizer):
     backend = "torch"
 
     def __init__(self, model_dir: str | Path, device: str = "cpu", proposer: RegionProposer | None = None):
-        self.model, self.tokenizer = load_checkpoint(Path(model_dir))
+        model, tokenizer = load_checkpoint(Path(model_dir))
+        self._attach(model.to(torch.device(device)), tokenizer, model_dir, device, proposer)
+
+    def _attach(self, model, tokenizer, model_dir: str | Path, device: str, proposer: RegionProposer | None) -> None:
+        """Set the state the pre- and post-processing uses; the graph backends attach their own model."""
+        self.model = model
+        self.tokenizer = tokenizer
         self.device = torch.device(device)
-        self.model.to(self.device)
         self.model_name = Path(model_dir).resolve().name
         self.proposer = proposer or SaliencyProposer()
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 from transformers import AutoTokenizer
 
 from mlnet_ros.backends import BackendUnavailable
@@ -15,7 +14,7 @@ from mlnet_ros.onnx_export import (
     Export, ExportError, checkpoint_hash, default_export_dir, ensure_export, verify_export,
 )
 from mlnet_ros.recognizer import TorchRecognizer
-from mlnet_ros.region_proposals import RegionProposer, SaliencyProposer
+from mlnet_ros.region_proposals import RegionProposer
 
 
 def verified_export(model_dir: Path, export_if_missing: bool) -> Export:
@@ -44,11 +43,8 @@ class GraphRecognizer(TorchRecognizer):
     """A TorchRecognizer whose tensor compute is ``model``; inputs and outputs cross as CPU tensors."""
 
     def __init__(self, model_dir: Path, model: GraphModel, backend: str, proposer: RegionProposer | None = None):
-        self.model = model
-        self.tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
-        self.device = torch.device("cpu")
-        self.model_name = Path(model_dir).resolve().name
-        self.proposer = proposer or SaliencyProposer()
+        tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
+        self._attach(model, tokenizer, model_dir, "cpu", proposer)
         self.backend = backend
 
     def warm_up(self) -> None:
