@@ -209,3 +209,25 @@ def test_proposers_return_exactly_s_boxes_inside_the_image(tmp_path):
         boxes = proposer.propose(rgb, 3)
         assert len(boxes) == 3
         assert all(0 <= b.x and b.x + b.width <= 600 and 0 <= b.y and b.y + b.height <= 400 for b in boxes)
+
+
+def test_onnx_detector_proposer_orders_by_score_clips_and_pads(tmp_path):
+    from mlnet_ros.recognition import Box
+    from mlnet_ros.region_proposals import OnnxDetectorProposer, fallback_boxes
+
+    class FixedDetector(torch.nn.Module):
+        """Four xyxy boxes (one too small, one past the image edge) with unsorted scores."""
+
+        def forward(self, pixels: torch.Tensor):
+            boxes = torch.tensor([[10.0, 10.0, 20.0, 20.0], [100.0, 50.0, 300.0, 250.0],
+                                  [500.0, 300.0, 700.0, 480.0], [0.0, 0.0, 50.0, 60.0]])
+            scores = torch.tensor([0.99, 0.2, 0.9, 0.5])
+            return boxes + 0 * pixels.mean(), scores
+
+    path = tmp_path / "detector.onnx"
+    torch.onnx.export(FixedDetector(), (torch.zeros(1, 3, 400, 600),), str(path), input_names=["image"],
+                      output_names=["boxes", "scores"], dynamic_axes={"image": {2: "h", 3: "w"}}, dynamo=False)
+    proposer = OnnxDetectorProposer(str(path))
+    rgb = np.zeros((400, 600, 3), np.uint8)
+    assert proposer.propose(rgb, 3) == [Box(500, 300, 100, 100), Box(0, 0, 50, 60), Box(100, 50, 200, 200)]
+    assert proposer.propose(rgb, 4)[3] in fallback_boxes(400, 600)
