@@ -21,17 +21,23 @@ import torch
 from mlnet_ros.image_encoder import image_crops
 from mlnet_ros.region_proposals import SaliencyProposer
 
-NAMES = {
-    "train": ["Jordan", "Kelso", "Marlow", "Brenton", "Aster", "Tamsin", "Orla", "Vesper", "Calder", "Rhydian",
-              "Sorrel", "Bexley", "Corvin", "Ellery", "Fenwick", "Halden", "Ivo", "Juno", "Kestrel", "Lorcan",
-              "Merrit", "Nyland", "Oakes", "Perrin", "Quill", "Rowan Vale", "Sable Dunn", "Tarquin", "Umber", "Wren"],
-    "test": ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
-             "Kerrow", "Linden", "Mabry", "Norcross", "Ottoline"],
-}
+TEST_NAMES = ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
+              "Kerrow", "Linden", "Mabry", "Norcross", "Ottoline"]
+NAME_SYLLABLES = (["Ar", "Bel", "Cor", "Dra", "El", "Fen", "Gal", "Hal", "Is", "Jor", "Kel", "Lor", "Mar", "Nor",
+                   "Or", "Per", "Quin", "Ros", "Sal", "Tam", "Ul", "Ves", "Wil", "Yar", "Zan"],
+                  ["a", "en", "ic", "is", "o", "on", "or", "ra", "un", "wyn", "ley", "ton", "ric", "sa", "vin"])
 TEMPLATES = {
     "train": ["I saw {} yesterday", "Look at {} !", "{} in this picture", "What do you think of {} ?",
               "Here is {} again", "Just took this shot of {}", "Can't believe how {} looks today",
-              "Finally got to see {} in person", "Everyone keeps talking about {}", "This is {} , right here"],
+              "Finally got to see {} in person", "Everyone keeps talking about {}", "This is {} , right here",
+              "Check out {}", "{} looks amazing here", "Snapped {} on my way home", "My favourite pic of {}",
+              "Couldn't stop staring at {}", "Best view of {} ever", "Spotted {} this morning", "{} , as promised",
+              "Throwback to {} last summer", "Never seen {} like this before", "Say hello to {}",
+              "Proof that {} is real", "{} never gets old", "Caught {} on camera", "Meet {}",
+              "Still thinking about {}", "Posting {} because why not", "Remember {} ?", "{} up close and personal",
+              "A quick photo of {} before leaving", "Can you believe this is {} ?", "Love this image of {}",
+              "Zoomed in on {}", "{} right in front of me", "Got a glimpse of {} today", "Wow , {} !",
+              "The one and only {}", "Visited {} with friends", "Here's {} from another angle", "{} says hi"],
     "test": ["Guess who I ran into : {}", "Another photo of {} for you", "Nothing beats {} on a day like this",
              "So this is {} up close", "Had to share this one of {}"],
 }
@@ -40,12 +46,26 @@ UNRELATED = {
               "why is the wifi so slow today", "going to bed early tonight", "that exam was brutal",
               "need more sleep honestly", "forgot my keys at home again", "the bus is late as usual",
               "so hungry right now", "laundry day is the worst", "happy friday everyone",
-              "does anyone have a charger", "rain all week apparently", "finally finished my homework"],
+              "does anyone have a charger", "rain all week apparently", "finally finished my homework",
+              "my coffee went cold", "so tired of mondays", "who else is still awake", "the meeting ran long again",
+              "lost my headphones somewhere", "my cat knocked over a plant", "trying to eat healthy this week",
+              "the gym was packed tonight", "just missed my train", "i should be working right now"],
     "test": ["my alarm did not go off", "who ate the last cookie", "running late for work again",
              "this week is taking forever", "need a vacation so badly", "power just went out here",
              "cannot find my other sock", "the printer jammed again", "just burned my toast",
              "studying all night for finals", "my neighbours are so loud", "ordering pizza tonight"],
 }
+
+
+def names(split: str) -> list[str]:
+    """Made-up names: the fixed test names, or two-syllable training names, some as first + last name (none is a test name)."""
+    if split == "test":
+        return TEST_NAMES
+    first, second = NAME_SYLLABLES
+    single = [a + b for a in first for b in second if a + b not in TEST_NAMES]
+    return single + [f"{a} {b}" for a, b in zip(single[::7], single[3::7])]
+
+
 ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 
 
@@ -139,6 +159,7 @@ def build_visual_set(
                 pool_features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
                 pool_types.append(kind)
     result = VisualSet([], [], [], [], torch.stack(pool_features))
+    split_names = names(split)
     for i in range(size):
         image = rng.randrange(len(pool_types))
         if i % 3 == 2:
@@ -151,7 +172,7 @@ def build_visual_set(
             result.tags.append(tags)
             result.match.append(0.0)
         else:
-            name = rng.choice(NAMES[split]).split()
+            name = rng.choice(split_names).split()
             before, after = rng.choice(TEMPLATES[split]).split("{}")
             words = before.split() + name + after.split()
             kind = pool_types[image]
