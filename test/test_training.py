@@ -5,18 +5,21 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
 from transformers import AutoTokenizer
 
+from mlnet_ros.checkpoint import load_checkpoint
 from mlnet_ros.labels import entity_spans, repair_bio
 from mlnet_ros.modeling_mlnet import MLNetModel
 from training.data import DataError, Sentence, read_conll
 from training.examples import batches, collate, make_examples
 from training.metrics import entity_scores
-from training.train import TrainSettings, optimizer_for, predict_tags
+from training.pretrain import PretrainSettings, pretrain
+from training.train import TrainSettings, optimizer_for, predict_tags, train
 
 TRICKY = [
     (["O", "I-LOC", "I-LOC", "O"], ["O", "B-LOC", "I-LOC", "O"]),  # stray I- starts an entity
@@ -26,6 +29,12 @@ TRICKY = [
     (["I-MISC"], ["B-MISC"]),
     (["O", "O"], ["B-ORG", "I-ORG"]),
     (["B-LOC", "O", "B-LOC"], ["B-LOC", "O", "O"]),
+]
+SLICE = [
+    Sentence(None, "Kevin Durant joins Golden State Warriors".split(), ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG"]),
+    Sentence(None, "Weekend in Paris with Anna".split(), ["O", "O", "B-LOC", "O", "B-PER"]),
+    Sentence(None, "Watching Star Wars tonight".split(), ["O", "B-MISC", "I-MISC", "O"]),
+    Sentence(None, "London Mayor Sadiq Khan spoke".split(), ["B-LOC", "O", "B-PER", "I-PER", "O"]),
 ]
 
 
@@ -66,12 +75,7 @@ def test_tiny_model_overfits_a_small_slice(tmp_path):
     config = tiny_config(tiny_text_encoder(tmp_path / "bert"), text_trainable_layers=2)
     model = MLNetModel(config)
     tokenizer = AutoTokenizer.from_pretrained(config.text_encoder)
-    sentences = [
-        Sentence(None, "Kevin Durant joins Golden State Warriors".split(), ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG"]),
-        Sentence(None, "Weekend in Paris with Anna".split(), ["O", "O", "B-LOC", "O", "B-PER"]),
-        Sentence(None, "Watching Star Wars tonight".split(), ["O", "B-MISC", "I-MISC", "O"]),
-        Sentence(None, "London Mayor Sadiq Khan spoke".split(), ["B-LOC", "O", "B-PER", "I-PER", "O"]),
-    ]
+    sentences = SLICE
     gold = [s.tags for s in sentences]
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
     settings = TrainSettings(head_lr=1e-2, encoder_lr=1e-3)
@@ -92,6 +96,19 @@ def test_tiny_model_overfits_a_small_slice(tmp_path):
     f1_after = entity_scores(gold, predict_tags(model, tokenizer, sentences))["overall"]["f1"]
     assert len(losses) == 200 and max(losses[-5:]) < 0.1 * losses[0]
     assert f1_after == 100.0 and f1_before < 50.0
+
+
+def test_mlm_pretraining_learns_and_starts_ner_training(tmp_path):
+    config = tiny_config(tiny_text_encoder(tmp_path / "bert"), text_trainable_layers=2)
+    settings = PretrainSettings(steps=150, batch_size=4, lr=1e-3, mvm=False, vlm=False)
+    losses = pretrain(config, SLICE * 4, tmp_path / "pretrained", settings)
+    assert 100 < len(losses) <= 150 and np.mean(losses[-20:]) < 0.5 * np.mean(losses[:20])
+    pretrained, _ = load_checkpoint(tmp_path / "pretrained")
+    model, _, history = train(config, SLICE, SLICE, tmp_path / "ner", TrainSettings(epochs=1, batch_size=4),
+                              init_dir=tmp_path / "pretrained")
+    assert len(history["epochs"]) == 1
+    assert not torch.equal(model.text_encoder.encoder.layer[1].output.dense.weight,
+                           pretrained.text_encoder.encoder.layer[1].output.dense.weight)
 
 
 def run_cli(*args):

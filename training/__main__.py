@@ -156,6 +156,7 @@ def command_predict(args) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     def add_training_options(p):
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     try:
         args.run(args)
     except (DataError, ModelLoadError, BaseWeightsError) as error:

@@ -1,7 +1,8 @@
 """Pretraining (paper §3.2): masked language modelling (MLM), masked visual modelling (MVM) and
 visual–language matching (VLM), each switchable.
 
-- MLM: 15 % of the wordpieces of Twitter training text become [MASK]; a linear head predicts them.
+- MLM: 15 % of the wordpieces of Twitter training text become [MASK]; a BERT-style head (dense, GELU,
+  LayerNorm, decoder initialised from the word embeddings) predicts them.
 - MVM: one crop per image has its pixels set to −1 (a black crop for mean = std = 0.5); a linear
   head on that crop's image-transformer output predicts the backbone's ImageNet class distribution
   of the unmasked crop (cross-entropy to its arg-max label, eq. 6, plus KL to the distribution, eq. 7).
@@ -35,6 +36,22 @@ log = logging.getLogger("training")
 MASK_RATE = 0.15
 
 
+class MaskedLMHead(nn.Module):
+    """BERT's MLM head (dense, GELU, LayerNorm, decoder); the decoder starts from the input word embeddings."""
+
+    def __init__(self, word_embeddings: nn.Embedding):
+        super().__init__()
+        d = word_embeddings.embedding_dim
+        self.transform = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.LayerNorm(d))
+        self.decoder = nn.Linear(d, word_embeddings.num_embeddings)
+        with torch.no_grad():
+            self.decoder.weight.copy_(word_embeddings.weight)
+            self.decoder.bias.zero_()
+
+    def forward(self, hidden: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self.transform(hidden))
+
+
 @dataclass
 class PretrainSettings:
     steps: int = 1000
@@ -56,13 +73,13 @@ def mask_wordpieces(input_ids: torch.Tensor, attention: torch.Tensor, mask_id: i
     return torch.where(chosen, torch.full_like(input_ids, mask_id), input_ids), labels
 
 
-def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings) -> None:
-    """Run ``settings.steps`` steps of the enabled objectives and save the model (without heads)."""
+def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings) -> list[float]:
+    """Run ``settings.steps`` steps of the enabled objectives, save the model (without heads); returns the step losses."""
     set_seed(settings.seed)
     model = MLNetModel(config)
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
     d = config.text_hidden
-    mlm_head = nn.Linear(d, tokenizer.vocab_size)
+    mlm_head = MaskedLMHead(model.text_encoder.embeddings.word_embeddings)
     mvm_head = nn.Linear(d, model.backbone.classifier.out_features)
     visual = build_visual_set(model, "train", 800, settings.seed) if settings.mvm or settings.vlm else None
     text_examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
@@ -80,6 +97,7 @@ def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, sett
     rng = random.Random(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     text_batches, pair_batches = [], []
+    losses = []
     model.train()
     for step in tqdm(range(settings.steps), desc="pretrain", mininterval=30):
         loss = torch.zeros(())
@@ -112,10 +130,14 @@ def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, sett
                 output = model(text, model.regions_from_features(features))
                 labels = torch.tensor([e.match for e in batch])
                 loss = loss + F.binary_cross_entropy(output.match_score.clamp(1e-6, 1 - 1e-6), labels)
+        if not loss.requires_grad:  # no wordpiece drawn for masking and no image objective
+            continue
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(parameters, 5.0)
         optimizer.step()
+        losses.append(loss.item())
         if step % 100 == 0:
             log.info("pretrain step %d loss %.4f", step, loss.item())
     save_checkpoint(model, out_dir, {"pretrain": settings.__dict__, "sentences": len(sentences)})
+    return losses
