@@ -153,6 +153,16 @@ class EntityNode(LifecycleNode):
             _descriptor("Inference device.", constraints="cpu, cuda or cuda:N"),
         )
         self.declare_parameter(
+            "tensorrt_fp16",
+            True,
+            _descriptor("TensorRT backend: build fp16 engines (false: fp32)."),
+        )
+        self.declare_parameter(
+            "force_engine_rebuild",
+            False,
+            _descriptor("TensorRT backend: rebuild the cached engines at configure."),
+        )
+        self.declare_parameter(
             "image_qos_reliability",
             "reliable",
             _descriptor(
@@ -221,7 +231,11 @@ class EntityNode(LifecycleNode):
         model_dir = self._param("model_dir") or str(default_model_dir())
         try:
             recognizer = load_recognizer(
-                model_dir, backend=self._param("backend"), device=self._param("device")
+                model_dir,
+                backend=self._param("backend"),
+                device=self._param("device"),
+                fp16=self._param("tensorrt_fp16"),
+                force_engine_rebuild=self._param("force_engine_rebuild"),
             )
         except ModelLoadError as error:
             self.get_logger().error(f"Cannot load the model: {error}")

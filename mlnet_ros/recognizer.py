@@ -121,10 +121,17 @@ class TorchRecognizer(EntityRecognizer):
         ]
 
 
-def load_recognizer(model_dir: str | Path, backend: str = "torch", device: str = "cpu") -> EntityRecognizer:
+def load_recognizer(
+    model_dir: str | Path,
+    backend: str = "torch",
+    device: str = "cpu",
+    fp16: bool = True,
+    force_engine_rebuild: bool = False,
+) -> EntityRecognizer:
     """Load a recognizer for a checkpoint directory with ``backend`` (torch, onnxruntime, tensorrt
-    or auto: see ``mlnet_ros.backends``); raises ModelLoadError for unusable directories and
-    BackendUnavailable when the backend cannot run here."""
+    or auto: see ``mlnet_ros.backends``); ``fp16`` and ``force_engine_rebuild`` apply to TensorRT
+    engines. Raises ModelLoadError for unusable directories and BackendUnavailable when the
+    backend cannot run here."""
     from mlnet_ros.backends import load_backend  # imported here: the backends import this module
 
-    return load_backend(model_dir, backend, device)
+    return load_backend(model_dir, backend, device, fp16=fp16, force_engine_rebuild=force_engine_rebuild)
