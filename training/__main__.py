@@ -133,7 +133,8 @@ def command_pretrain(args) -> None:
 
     settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
     sentences = load_split(args.data_dir, args.datasets, "train")
-    pretrain(config_from_args(args), sentences, args.out, settings)
+    losses = pretrain(config_from_args(args), sentences, args.out, settings)
+    Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
 
 
 def command_evaluate(args) -> None:
