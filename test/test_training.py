@@ -19,7 +19,7 @@ from training.data import DataError, Sentence, read_conll
 from training.examples import batches, collate, make_examples
 from training.metrics import entity_scores
 from training.pretrain import PretrainSettings, pretrain
-from training.train import TrainSettings, optimizer_for, predict_tags, train
+from training.train import TrainSettings, optimizer_for, predict_tags, set_seed, train
 
 TRICKY = [
     (["O", "I-LOC", "I-LOC", "O"], ["O", "B-LOC", "I-LOC", "O"]),  # stray I- starts an entity
@@ -145,3 +145,67 @@ def test_predict_contract_with_shipped_model(tmp_path):
     assert [row[:2] for row in first] == [["Barack", "B-PER"], ["Obama", "I-PER"], ["visited", "O"], ["Paris", "B-LOC"]]
     assert [row[2] for row in first] == ["B-PER", "I-PER", "O", "B-LOC"]
     assert [len(line.split("\t")) for line in blocks[1].splitlines()] == [3, 3, 3]
+
+
+def write_image_folder(folder):
+    """a.jpg: a real photo; b.jpg: not an image; c.jpg: absent."""
+    import cv2
+    import skimage.data
+
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.jpg"), cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    (folder / "b.jpg").write_bytes(b"not a jpeg")
+    return folder
+
+
+def test_predict_with_image_folder_counts_and_uses_images(tmp_path):
+    from mlnet_ros.image_encoder import image_crops
+    from mlnet_ros.region_proposals import SaliencyProposer
+    from mlnet_ros.tagging import tag_words
+    from training.tweet_images import tweet_images
+
+    folder = write_image_folder(tmp_path / "images")
+    data = tmp_path / "in.txt"
+    data.write_text("IMGID:a\nEileen\tB-PER\nCollins\tI-PER\n\nIMGID:b\nin\tO\nParis\tB-LOC\n\n"
+                    "IMGID:c\nat\tO\nNASA\tB-ORG\n\nno\tO\nimage\tO\n")
+    out = tmp_path / "out.txt"
+    result = run_cli("predict", "--model", "models/embedded", "--data", str(data), "--out", str(out), "--images", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "images: 1 used, 1 missing, 1 unreadable, 1 sentences without IMGID" in result.stderr
+    assert [b.splitlines()[0].split("\t")[0] for b in out.read_text().strip("\n").split("\n\n")] == ["Eileen", "in", "at", "no"]
+
+    model, tokenizer = load_checkpoint(SHIPPED_MODEL)
+    sentences = read_conll(data)
+    images = tweet_images(model, sentences, [folder])
+    assert images.rows == [0, None, None, None]
+    crops, _ = image_crops(skimage_astronaut(), SaliencyProposer(), model.config.num_crops)
+    with torch.inference_mode():
+        regions = model.encode_image(crops.unsqueeze(0))[0]
+    direct = tag_words(model, tokenizer, [sentences[0].tokens], [regions])[0]
+    assert predict_tags(model, tokenizer, sentences[:1], images) == [direct.tags]
+
+
+def skimage_astronaut():
+    """The astronaut photo after a JPEG round trip, as the folder holds it."""
+    import cv2
+    import skimage.data
+
+    ok, jpeg = cv2.imencode(".jpg", cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    return cv2.cvtColor(cv2.imdecode(jpeg, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def test_training_with_tweet_images_trains_the_image_path(tmp_path):
+    from training.tweet_images import tweet_images
+
+    folder = write_image_folder(tmp_path / "images")
+    config = tiny_config(tiny_text_encoder(tmp_path / "bert"))
+    sentences = [Sentence("a" if i % 2 else None, s.tokens, s.tags) for i, s in enumerate(SLICE)]
+    images = tweet_images(MLNetModel(config), sentences, [folder])
+    assert images.counts.used == 2 and images.counts.without_imgid == 2
+    torch.manual_seed(0)
+    model, _, history = train(config, sentences, sentences, tmp_path / "ner", TrainSettings(epochs=1, batch_size=2),
+                              train_images=images, valid_images=images)
+    set_seed(TrainSettings().seed)  # train() builds its model right after this
+    start = MLNetModel(config)
+    assert len(history["epochs"]) == 1 and all(np.isfinite(history["step_loss"]))
+    assert not torch.equal(model.region_projection.weight, start.region_projection.weight.half().float())

@@ -38,16 +38,30 @@ def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None
     Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
-def test_report(model, tokenizer, data_dir: Path, datasets, out_prefix: Path) -> dict:
+def images_for(model, sentences, folders: list[Path] | None, what: str):
+    """Tweet-image features for ``sentences`` when image folders are given (counts logged), else None."""
+    if not folders:
+        return None
+    from training.tweet_images import tweet_images
+
+    images = tweet_images(model, sentences, folders)
+    log.info("%s %s", what, images.counts)
+    return images
+
+
+def test_report(model, tokenizer, data_dir: Path, datasets, out_prefix: Path, image_folders=None) -> dict:
     """Score each dataset's test split once; write predictions next to ``out_prefix``."""
     report = {}
     for dataset in datasets:
         sentences = read_conll(dataset_file(data_dir, dataset, "test"))
-        predicted = predict_tags(model, tokenizer, sentences)
+        images = images_for(model, sentences, image_folders, f"test {dataset}")
+        predicted = predict_tags(model, tokenizer, sentences, images)
         scores = entity_scores([s.tags for s in sentences], predicted)
         write_predictions(Path(f"{out_prefix}_{dataset}_test.conll"), sentences, predicted)
         log.info("test %s\n%s", dataset, format_scores(scores))
         report[dataset] = scores
+        if images is not None:
+            report[dataset]["images"] = images.counts.__dict__
     return report
 
 
@@ -66,22 +80,26 @@ def train_and_report(config, args, out: Path) -> dict:
     train_sentences = load_split(args.data_dir, args.datasets, "train", args.limit)
     valid_sentences = load_split(args.data_dir, args.datasets, "valid", args.limit)
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
-    visual = visual_test = None
-    if args.visual:
+    visual = visual_test = train_images = valid_images = None
+    if args.visual or args.images:
         from mlnet_ros.modeling_mlnet import MLNetModel
 
-        feature_model = MLNetModel(config)
-        twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
-        visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
-        visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
+        feature_model = MLNetModel(config)  # only its frozen backbone is used
+        train_images = images_for(feature_model, train_sentences, args.images, "train")
+        valid_images = images_for(feature_model, valid_sentences, args.images, "valid")
+        if args.visual:
+            twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
+            visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
+            visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
         del feature_model
     command = " ".join(map(shlex.quote, ["python", "-m", "training", *sys.argv[1:]]))
-    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command)
+    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command,
+                                      train_images, valid_images)
     plot_history(history, Path(f"{out}_curves.png"))
     report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
               "model_bytes": (out / "model.safetensors").stat().st_size}
     if not args.limit:
-        report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out)
+        report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out, args.images)
     if visual_test is not None:
         report["visual_check"] = evaluate_visual(model, visual_test)
         log.info("visual check: %s", report["visual_check"])
@@ -141,7 +159,7 @@ def command_evaluate(args) -> None:
     """Print entity-level scores of a checkpoint on one CoNLL file."""
     sentences = read_conll(args.data)
     model, tokenizer = load_checkpoint(args.model)
-    predicted = predict_tags(model, tokenizer, sentences)
+    predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args.images, str(args.data)))
     scores = entity_scores([s.tags for s in sentences], predicted)
     print(format_scores(scores))
     if args.out:
@@ -149,16 +167,21 @@ def command_evaluate(args) -> None:
 
 
 def command_predict(args) -> None:
-    """Tag one CoNLL file (images are not used) and write token/gold/predicted lines."""
+    """Tag one CoNLL file (with its images when --images is given) and write token/gold/predicted lines."""
     sentences = read_conll(args.data)
     model, tokenizer = load_checkpoint(args.model)
-    write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences))
+    images = images_for(model, sentences, args.images, str(args.data))
+    write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences, images))
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_images_option(p):
+        p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
+                       help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
 
     def add_training_options(p):
         p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
@@ -173,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=13)
         p.add_argument("--visual", type=int, default=0, help="generated visual-disambiguation pairs to mix in")
         p.add_argument("--limit", type=int, help="only the first N sentences per file (smoke tests); skips test")
+        add_images_option(p)
 
     p = commands.add_parser("train", help="train an NER model (embedded preset)")
     add_training_options(p)
@@ -216,12 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
+    add_images_option(p)
     p.set_defaults(run=command_evaluate)
 
     p = commands.add_parser("predict", help="write token<TAB>gold<TAB>predicted lines for a CoNLL file")
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    add_images_option(p)
     p.set_defaults(run=command_predict)
     return parser
 

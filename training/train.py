@@ -21,6 +21,7 @@ from mlnet_ros.tagging import tag_words
 from training.data import Sentence
 from training.examples import Example, batches, collate, make_examples
 from training.metrics import entity_scores
+from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
 
 log = logging.getLogger("training")
@@ -66,23 +67,26 @@ def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence]) -> list[list[str]]:
-    """Text-only predictions for each sentence."""
-    taggings = tag_words(model, tokenizer, [s.tokens for s in sentences], [None] * len(sentences))
+def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence], images: TweetImages | None = None) -> list[list[str]]:
+    """Predictions for each sentence, with its image where ``images`` has one (else text only)."""
+    regions = sentence_regions(model, images, len(sentences))
+    taggings = tag_words(model, tokenizer, [s.tokens for s in sentences], regions)
     return [t.tags for t in taggings]
 
 
-def training_step(model: MLNetModel, batch: list[Example], visual: VisualSet | None, match_weight: float):
+def training_step(model: MLNetModel, batch: list[Example], image_pool: torch.Tensor | None, match_weight: float):
+    """NER loss, plus the matching loss on the examples that have a matching label."""
     text, tags = collate(batch)
     regions = None
     if batch[0].image is not None:
-        features = visual.features[[e.image for e in batch]].float()
-        regions = model.regions_from_features(features)
+        regions = model.regions_from_features(image_pool[[e.image for e in batch]].float())
     output = model(text, regions)
     loss = model.ner_loss(output, tags, text.word_mask)
-    if regions is not None:
-        labels = torch.tensor([e.match for e in batch])
-        loss = loss + match_weight * torch.nn.functional.binary_cross_entropy(output.match_score.clamp(1e-6, 1 - 1e-6), labels)
+    labelled = [i for i, e in enumerate(batch) if e.match is not None]
+    if regions is not None and labelled:
+        scores = output.match_score[labelled].clamp(1e-6, 1 - 1e-6)
+        labels = torch.tensor([batch[i].match for i in labelled])
+        loss = loss + match_weight * torch.nn.functional.binary_cross_entropy(scores, labels)
     return loss
 
 
@@ -95,8 +99,13 @@ def train(
     visual: VisualSet | None = None,
     init_dir: Path | None = None,
     command: str = "",
+    train_images: TweetImages | None = None,
+    valid_images: TweetImages | None = None,
 ) -> tuple[MLNetModel, object, dict]:
-    """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history)."""
+    """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
+
+    ``visual`` pairs carry matching labels; tweets with their own image (``train_images``) do not.
+    """
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,7 +114,14 @@ def train(
     else:
         model = MLNetModel(config)
         tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
-    examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences])
+    pools = [visual.features] if visual is not None else []
+    tweet_rows = None
+    if train_images is not None:
+        offset = len(visual.features) if visual is not None else 0
+        tweet_rows = [None if row is None else offset + row for row in train_images.rows]
+        pools.append(train_images.features)
+    image_pool = torch.cat(pools) if pools else None
+    examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
     if visual is not None:
         examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
     rng = random.Random(settings.seed)
@@ -118,7 +134,7 @@ def train(
         started = time.time()
         progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
         for batch in progress:
-            loss = training_step(model, batch, visual, settings.match_weight)
+            loss = training_step(model, batch, image_pool, settings.match_weight)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -129,7 +145,7 @@ def train(
             progress.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         epoch_seconds = time.time() - started
         gold = [s.tags for s in valid_sentences]
-        valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences))["overall"]["f1"]
+        valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))["overall"]["f1"]
         record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
                   "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
         history["epochs"].append(record)
