@@ -209,3 +209,24 @@ def test_training_with_tweet_images_trains_the_image_path(tmp_path):
     start = MLNetModel(config)
     assert len(history["epochs"]) == 1 and all(np.isfinite(history["step_loss"]))
     assert not torch.equal(model.region_projection.weight, start.region_projection.weight.half().float())
+
+
+def test_pretraining_with_tweet_images_pairs_each_tweet_with_its_own_and_another_image(tmp_path):
+    from training.pretrain import tweet_pairs
+    from training.tweet_images import TweetImages
+
+    rows = [0, None, 1, 2, 1]
+    pairs = tweet_pairs(TweetImages(torch.zeros(3), rows), random.Random(0))
+    assert [(i, r) for i, r, m in pairs if m == 1.0] == [(0, 0), (2, 1), (3, 2), (4, 1)]
+    assert [i for i, r, m in pairs if m == 0.0] == [0, 2, 3, 4]
+    assert all(r != rows[i] for i, r, m in pairs if m == 0.0)
+
+    from training.tweet_images import tweet_images
+
+    folder = write_image_folder(tmp_path / "images")
+    config = tiny_config(tiny_text_encoder(tmp_path / "bert"))
+    sentences = [Sentence("a" if i % 2 else "b", s.tokens, s.tags) for i, s in enumerate(SLICE)]
+    images = tweet_images(MLNetModel(config), sentences, [folder])
+    losses = pretrain(config, sentences, tmp_path / "pretrained", PretrainSettings(steps=3, batch_size=4), images)
+    assert len(losses) == 3 and all(np.isfinite(losses))
+    load_checkpoint(tmp_path / "pretrained")

@@ -151,7 +151,13 @@ def command_pretrain(args) -> None:
 
     settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
     sentences = load_split(args.data_dir, args.datasets, "train")
-    losses = pretrain(config_from_args(args), sentences, args.out, settings)
+    config = config_from_args(args)
+    images = None
+    if args.images:
+        from mlnet_ros.modeling_mlnet import MLNetModel
+
+        images = images_for(MLNetModel(config), sentences, args.images, "train")
+    losses = pretrain(config, sentences, args.out, settings, images)
     Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
 
 
@@ -234,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-vlm", action="store_true")
     p.add_argument("--no-char", action="store_true")
     p.add_argument("--no-fusion", action="store_true")
+    add_images_option(p)
     p.set_defaults(run=command_pretrain)
 
     p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on a CoNLL file")

@@ -7,7 +7,8 @@ visual–language matching (VLM), each switchable.
   head on that crop's image-transformer output predicts the backbone's ImageNet class distribution
   of the unmasked crop (cross-entropy to its arg-max label, eq. 6, plus KL to the distribution, eq. 7).
   No detector labels exist offline, so the backbone's own ImageNet head provides both.
-- VLM: matching score on the generated matched / mismatched pairs (binary cross-entropy).
+- VLM: matching score on the generated matched / mismatched pairs and, given tweet images
+  (``--images``), on each tweet with its own image (matched) and another tweet's image (mismatched).
 The heads are dropped afterwards; continue with ``python -m training train --init OUT``.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
 from training.train import set_seed
+from training.tweet_images import TweetImages
 from training.visual_check import build_visual_set
 
 log = logging.getLogger("training")
@@ -73,17 +75,50 @@ def mask_wordpieces(input_ids: torch.Tensor, attention: torch.Tensor, mask_id: i
     return torch.where(chosen, torch.full_like(input_ids, mask_id), input_ids), labels
 
 
-def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings) -> list[float]:
-    """Run ``settings.steps`` steps of the enabled objectives, save the model (without heads); returns the step losses."""
+def tweet_pairs(images: TweetImages, rng: random.Random) -> list[tuple[int, int, float]]:
+    """VLM pairs (sentence, image row, label): each tweet with its own image (1.0) and with another tweet's image (0.0)."""
+    distinct = sorted({row for row in images.rows if row is not None})
+    pairs = []
+    for i, row in enumerate(images.rows):
+        if row is None:
+            continue
+        pairs.append((i, row, 1.0))
+        if len(distinct) > 1:
+            other = rng.choice(distinct)
+            while other == row:
+                other = rng.choice(distinct)
+            pairs.append((i, other, 0.0))
+    return pairs
+
+
+def pretrain(
+    config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings, images: TweetImages | None = None
+) -> list[float]:
+    """Run ``settings.steps`` steps of the enabled objectives, save the model (without heads); returns the step losses.
+
+    MVM and VLM use the generated visual pairs and, when ``images`` are given, the tweets with their
+    own image (matched) and with another tweet's image (mismatched).
+    """
     set_seed(settings.seed)
     model = MLNetModel(config)
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
     d = config.text_hidden
     mlm_head = MaskedLMHead(model.text_encoder.embeddings.word_embeddings)
     mvm_head = nn.Linear(d, model.backbone.classifier.out_features)
-    visual = build_visual_set(model, "train", 800, settings.seed) if settings.mvm or settings.vlm else None
+    rng = random.Random(settings.seed)
     text_examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
-    pair_examples = make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match) if visual else []
+    pair_examples, pools = [], []
+    if settings.mvm or settings.vlm:
+        visual = build_visual_set(model, "train", 800, settings.seed)
+        pair_examples = make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
+        pools.append(visual.features)
+        if images is not None:
+            pairs = tweet_pairs(images, rng)
+            offset = len(visual.features)
+            pair_examples += make_examples(tokenizer, config, [(sentences[i].tokens, sentences[i].tags) for i, _, _ in pairs],
+                                           [offset + row for _, row, _ in pairs], [match for _, _, match in pairs])
+            pools.append(images.features)
+    image_pool = torch.cat(pools) if pools else None
     parameters = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [{"params": [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("text_encoder.")], "lr": settings.lr},
@@ -94,7 +129,6 @@ def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, sett
     black = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)  # pixels −1 after normalisation
     with torch.no_grad():
         masked_features = model.backbone(model.backbone.normalize(black))[0]
-    rng = random.Random(settings.seed)
     generator = torch.Generator().manual_seed(settings.seed)
     text_batches, pair_batches = [], []
     losses = []
@@ -109,10 +143,10 @@ def pretrain(config: MLNetConfig, sentences: list[Sentence], out_dir: Path, sett
             picked = labels != -100
             if picked.any():
                 loss = loss + F.cross_entropy(mlm_head(hidden[picked]), labels[picked])
-        if visual is not None:
+        if pair_examples:
             pair_batches = pair_batches or batches(pair_examples, settings.batch_size, rng)
             batch = pair_batches.pop()
-            features = visual.features[[e.image for e in batch]].float()
+            features = image_pool[[e.image for e in batch]].float()
             if settings.mvm:
                 crop = torch.randint(0, config.num_crops + 1, (len(batch),), generator=generator)
                 rows = torch.arange(len(batch))
