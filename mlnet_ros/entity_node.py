@@ -29,6 +29,7 @@ from rcl_interfaces.msg import (
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
+from rclpy.impl.implementation_singleton import rclpy_implementation
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.logging import get_logger
@@ -561,6 +562,11 @@ def main(args: list[str] | None = None) -> int:
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
+        except rclpy_implementation.RCLError:
+            # Ctrl-C can invalidate the context while spin() builds its wait set: that is a
+            # shutdown, not an error. Anything else still surfaces.
+            if rclpy.ok():
+                raise
         finally:
             executor.shutdown()
             node.destroy_node()
