@@ -32,6 +32,11 @@ def load_split(data_dir: Path, datasets: list[str], split: str, limit: int | Non
     return sentences
 
 
+def invoked_command() -> str:
+    """This run's command line, as recorded in checkpoints."""
+    return " ".join(map(shlex.quote, ["python", "-m", "training", *sys.argv[1:]]))
+
+
 def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None:
     """``token<TAB>gold<TAB>predicted`` per line, a blank line between sentences."""
     blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags)) for s, tags in zip(sentences, predicted)]
@@ -92,7 +97,7 @@ def train_and_report(config, args, out: Path) -> dict:
             visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
             visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
         del feature_model
-    command = " ".join(map(shlex.quote, ["python", "-m", "training", *sys.argv[1:]]))
+    command = invoked_command()
     model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command,
                                       train_images, valid_images)
     plot_history(history, Path(f"{out}_curves.png"))
@@ -157,7 +162,8 @@ def command_pretrain(args) -> None:
         from mlnet_ros.modeling_mlnet import MLNetModel
 
         images = images_for(MLNetModel(config), sentences, args.images, "train")
-    losses = pretrain(config, sentences, args.out, settings, images)
+    command = invoked_command()
+    losses = pretrain(config, sentences, args.out, settings, images, command)
     Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
 
 

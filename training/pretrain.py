@@ -92,7 +92,8 @@ def tweet_pairs(images: TweetImages, rng: random.Random) -> list[tuple[int, int,
 
 
 def pretrain(
-    config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings, images: TweetImages | None = None
+    config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings,
+    images: TweetImages | None = None, command: str = "",
 ) -> list[float]:
     """Run ``settings.steps`` steps of the enabled objectives, save the model (without heads); returns the step losses.
 
@@ -173,5 +174,5 @@ def pretrain(
         losses.append(loss.item())
         if step % 100 == 0:
             log.info("pretrain step %d loss %.4f", step, loss.item())
-    save_checkpoint(model, out_dir, {"pretrain": settings.__dict__, "sentences": len(sentences)})
+    save_checkpoint(model, out_dir, {"pretrain": settings.__dict__, "sentences": len(sentences), "command": command})
     return losses

@@ -14,7 +14,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from mlnet_ros.checkpoint import load_checkpoint, save_checkpoint
+from mlnet_ros.checkpoint import load_checkpoint, read_config, save_checkpoint
 from mlnet_ros.config import MLNetConfig
 from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
 from mlnet_ros.tagging import tag_words
@@ -109,8 +109,10 @@ def train(
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    init_training = None  # what produced the starting checkpoint, recorded with the result
     if init_dir is not None:
         model, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
+        init_training = {"dir": str(init_dir), **read_config(init_dir)[1]["training"]}
     else:
         model = MLNetModel(config)
         tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
@@ -154,7 +156,7 @@ def train(
             best_f1 = valid_f1
             info = {"command": command, "best_epoch": epoch, "valid_f1": round(valid_f1, 2),
                     "settings": settings.__dict__, "train_sentences": len(train_sentences),
-                    "visual_pairs": len(visual.tokens) if visual else 0}
+                    "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training}
             save_checkpoint(model, out_dir, info)
         (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
     best_model, tokenizer = load_checkpoint(out_dir)
