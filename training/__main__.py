@@ -158,10 +158,12 @@ def command_pretrain(args) -> None:
     sentences = load_split(args.data_dir, args.datasets, "train")
     config = config_from_args(args)
     images = None
-    if args.images:
+    if args.images and (settings.mvm or settings.vlm):
         from mlnet_ros.modeling_mlnet import MLNetModel
 
         images = images_for(MLNetModel(config), sentences, args.images, "train")
+    elif args.images:
+        log.warning("--images is not used: MVM and VLM are both off")
     command = invoked_command()
     losses = pretrain(config, sentences, args.out, settings, images, command)
     Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
