@@ -49,30 +49,31 @@ def tweet_images(model, sentences: list[Sentence], folders: list[Path]) -> Tweet
     counts = ImageCounts()
     proposer = SaliencyProposer()
     features: list[torch.Tensor] = []
-    row_of: dict[str, int | None] = {}  # an image shared by several sentences is encoded once
+    # image id -> its feature row, or why it has none ("missing" / "unreadable"); each image is read once
+    known: dict[str, int | str] = {}
     rows: list[int | None] = []
     for sentence in sentences:
         if sentence.image_id is None:
             counts.without_imgid += 1
             rows.append(None)
             continue
-        if sentence.image_id not in row_of:
+        if sentence.image_id not in known:
             path = find_image(folders, sentence.image_id)
             rgb = None if path is None else load_image(path.parent, sentence.image_id)
             if rgb is None:
-                row_of[sentence.image_id] = None
+                known[sentence.image_id] = "missing" if path is None else "unreadable"
             else:
                 crops, _ = image_crops(rgb, proposer, model.config.num_crops)
                 features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
-                row_of[sentence.image_id] = len(features) - 1
-        row = row_of[sentence.image_id]
-        if row is not None:
-            counts.used += 1
-        elif find_image(folders, sentence.image_id) is None:
+                known[sentence.image_id] = len(features) - 1
+        row = known[sentence.image_id]
+        if row == "missing":
             counts.missing += 1
-        else:
+        elif row == "unreadable":
             counts.unreadable += 1
-        rows.append(row)
+        else:
+            counts.used += 1
+        rows.append(row if isinstance(row, int) else None)
     channels = model.config.image_channels
     empty = torch.zeros(0, model.config.num_crops + 1, channels, 7, 7, dtype=torch.float16)
     return TweetImages(torch.stack(features) if features else empty, rows, counts)
