@@ -108,7 +108,12 @@ class EntityNode(LifecycleNode):
     def __init__(self, **kwargs) -> None:
         super().__init__(NODE_NAME, **kwargs)
         self.add_on_set_parameters_callback(self._validate_parameters)
-        self._declare_parameters()
+        try:
+            self._declare_parameters()
+        except Exception:
+            # A rejected parameter override: do not leave a half-built node in the ROS graph.
+            self.destroy_node()
+            raise
         self._frames = LatestFrame()
         self._counters = NodeCounters()
         self._image_group = MutuallyExclusiveCallbackGroup()
@@ -126,6 +131,15 @@ class EntityNode(LifecycleNode):
         self._qos_warning = ""  # the latest incompatibility, shown in diagnostics
         self._qos_warned_topics: set[str] = set()
         self._last_warned: dict[str, float] = {}
+
+    def destroy_node(self) -> None:
+        """Destroy the node and its lifecycle state machine.
+
+        rclpy's LifecycleNode leaves its state machine, which holds the node, to the garbage
+        collector: until then the destroyed node stays in the ROS graph.
+        """
+        super().destroy_node()
+        self._state_machine.destroy_when_not_in_use()
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -557,8 +571,13 @@ def main(args: list[str] | None = None) -> int:
         executor = MultiThreadedExecutor(num_threads=3)
         executor.add_node(node)
         try:
-            if node.get_parameter("autostart").value and not activate(node):
-                return 1
+            if node.get_parameter("autostart").value:
+                if not activate(node):
+                    return 1
+            else:
+                node.get_logger().info(
+                    "Unconfigured: waiting for a lifecycle manager (autostart is false)"
+                )
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):
             pass

@@ -327,8 +327,11 @@ def test_valid_dynamic_parameter_change_is_accepted(ros):
 )
 def test_invalid_start_parameters_are_rejected(ros, name, value, words):
     node, client = ros
+    graph_before = sorted(node.get_node_names_and_namespaces())
     with pytest.raises(InvalidParameterValueException, match=words):
         EntityNode(context=node.context, parameter_overrides=[Parameter(name, value=value)])
+    # The rejected node is destroyed, not left half-built in the ROS graph.
+    assert sorted(node.get_node_names_and_namespaces()) == graph_before
 
 
 @pytest.mark.parametrize("contents", [None, "{not json"], ids=["missing", "corrupt"])

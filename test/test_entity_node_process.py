@@ -1,9 +1,11 @@
 """The installed `mlnet_entity_node` executable in a second process, under a namespace.
 
-Each process is stopped (SIGINT, then SIGKILL) by a finalizer, also when a test fails.
+Each process is stopped by a finalizer, also when a test fails: SIGINT, then SIGABRT, which
+makes Python's faulthandler print every thread's stack, so a hang shows where it hangs.
 """
 
 import array
+import os
 import signal
 import subprocess
 import sys
@@ -45,6 +47,7 @@ class NodeProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -67,8 +70,12 @@ class NodeProcess:
             try:
                 self.process.wait(10.0)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10.0)
+                self.process.send_signal(signal.SIGABRT)
+                try:
+                    self.process.wait(10.0)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait(10.0)
         self._reader.join(5.0)
 
 
@@ -168,6 +175,9 @@ def test_managed_start_waits_unconfigured(start_node, client):
     node = start_node("-p", "autostart:=false", "-p", f"model_dir:={MODEL_DIR}")
     get_state = client.node.create_client(GetState, f"{NAMESPACE}/mlnet_entity_node/get_state")
     try:
+        assert wait_for(lambda: "waiting for a lifecycle manager" in node.output(), 60.0), (
+            node.output()
+        )
         assert get_state.wait_for_service(timeout_sec=60.0), node.output()
         # A request sent right after discovery can be lost while the response path is still
         # being matched (DDS); a real client retries, and so does this one.
