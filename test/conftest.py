@@ -1,4 +1,4 @@
-"""Test-session isolation: private DDS discovery, a per-run domain id and log directory.
+"""Test-session isolation: private DDS discovery, UDP only, a per-run domain id and log directory.
 
 Set at import, before any test imports rclpy, and inherited by every subprocess a test starts.
 """
