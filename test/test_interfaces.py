@@ -96,6 +96,7 @@ def test_recognize_entities_service_across_processes(ros_node, start_peer):
         spin_until(executor, future.done, timeout_s=10.0)
         if future.done():
             break
+    assert future.done(), "the service process did not answer 3 requests"
 
     response = future.result()
     assert response.success and response.message == ""
