@@ -15,10 +15,10 @@ setup(
     package_data={"mlnet_ros": ["py.typed"]},
     entry_points={
         "console_scripts": [
-            "mlnet_entity_node = mlnet_ros.entity_node:main",
-            "mlnet_demo = mlnet_ros.demo:main",
-            "mlnet_tag = mlnet_ros.tag_cli:main",
-            "mlnet_bench = mlnet_ros.bench:main",
+            "mlnet_entity_node = mlnet_ros.ros.entity_node:main",
+            "mlnet_demo = mlnet_ros.cli.demo:main",
+            "mlnet_tag = mlnet_ros.cli.tag:main",
+            "mlnet_bench = mlnet_ros.cli.bench:main",
         ]
     },
 )

@@ -25,7 +25,7 @@ from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from mlnet_ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.image_msgs import rgb_to_image
 
 TRANSCRIPTS = [
     "Eileen Collins flew on the space shuttle Columbia for NASA",

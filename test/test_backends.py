@@ -5,10 +5,10 @@ import logging
 
 import pytest
 
-import mlnet_ros.backends as backends
-from mlnet_ros.backends import BackendUnavailable, load_backend
-from mlnet_ros.checkpoint import ModelLoadError
-from mlnet_ros.onnx_export import main as export_main
+import mlnet_ros.inference.backends as backends
+from mlnet_ros.inference.backends import BackendUnavailable, load_backend
+from mlnet_ros.model.checkpoint import ModelLoadError
+from mlnet_ros.inference.onnx_export import main as export_main
 
 
 class Loaded:
@@ -35,7 +35,7 @@ def fake_loader(available: set[str]):
 )
 def test_auto_takes_the_fastest_available_and_says_why(available, chosen, monkeypatch, caplog):
     monkeypatch.setattr(backends, "_load_one", fake_loader(available))
-    with caplog.at_level(logging.INFO, logger="mlnet_ros.backends"):
+    with caplog.at_level(logging.INFO, logger="mlnet_ros.inference.backends"):
         assert load_backend("model", "auto").backend == chosen
     message = caplog.records[-1].getMessage()
     assert message.startswith(f"backend auto: using {chosen}")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
-from mlnet_ros.bench import BENCHMARKS_MD, SECTION, append_report
+from mlnet_ros.cli.bench import BENCHMARKS_MD, SECTION, append_report
 
 BENCH_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_bench"))
 FIGURES = (

@@ -43,8 +43,8 @@ def test_colcon_installs_executables_launch_and_config(colcon_install):
 
 def test_colcon_installed_package_imports_its_interfaces(colcon_install):
     site_packages = colcon_install / "lib" / "python3.11" / "site-packages"
-    code = ("import mlnet_ros.msg, mlnet_ros.recognition;"
-            "print(mlnet_ros.msg.__file__); print(mlnet_ros.recognition.__file__)")
+    code = ("import mlnet_ros.msg, mlnet_ros.core.results;"
+            "print(mlnet_ros.msg.__file__); print(mlnet_ros.core.results.__file__)")
     env = dict(os.environ, PYTHONPATH=str(site_packages),
                LD_LIBRARY_PATH=f"{colcon_install / 'lib'}:{os.environ.get('LD_LIBRARY_PATH', '')}")
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from test_entity_node_harness import MODEL_DIR, require_model
 
-from mlnet_ros.demo import main
+from mlnet_ros.cli.demo import main
 
 DEMO_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_demo"))
 

@@ -32,8 +32,8 @@ from test_entity_node_harness import (
     wait_for,
 )
 
-from mlnet_ros.entity_node import EntityNode, activate
-from mlnet_ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.entity_node import EntityNode, activate
+from mlnet_ros.ros.image_msgs import rgb_to_image
 
 
 @pytest.fixture(scope="module")

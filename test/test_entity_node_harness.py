@@ -18,7 +18,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from mlnet_ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.image_msgs import rgb_to_image
 from mlnet_ros.paths import default_model_dir
 
 # The embedded default; MLNET_TEST_MODEL_DIR points the tests at another trained model.

@@ -72,7 +72,7 @@ def test_params_file_holds_every_parameter_with_its_default():
     import rclpy
     from rclpy.context import Context
 
-    from mlnet_ros.entity_node import EntityNode
+    from mlnet_ros.ros.entity_node import EntityNode
 
     context = Context()
     rclpy.init(context=context)

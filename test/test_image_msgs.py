@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
 
-from mlnet_ros.encoded_image import MAX_PIXELS, fit_within
-from mlnet_ros.image_msgs import ImageConversionError, compressed_to_rgb, image_to_rgb, rgb_to_image
+from mlnet_ros.inference.encoded_image import MAX_PIXELS, fit_within
+from mlnet_ros.ros.image_msgs import ImageConversionError, compressed_to_rgb, image_to_rgb, rgb_to_image
 
 RGB = np.random.default_rng(0).integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
 

@@ -121,8 +121,8 @@ def test_message_constants_and_defaults():
 
 
 # Modules that are the ROS side of the package (they import rclpy / ROS messages).
-ROS_MODULES = {"mlnet_ros.entity_node", "mlnet_ros.demo", "mlnet_ros.image_msgs",
-               "mlnet_ros.entity_msgs", "mlnet_ros.latest_frame", "mlnet_ros.node_diagnostics",
+ROS_MODULES = {"mlnet_ros.ros.entity_node", "mlnet_ros.cli.demo", "mlnet_ros.ros.image_msgs",
+               "mlnet_ros.ros.entity_msgs", "mlnet_ros.ros.latest_frame", "mlnet_ros.ros.diagnostics",
                "mlnet_ros.msg", "mlnet_ros.srv"}
 
 BLOCK_ROS = """

@@ -11,13 +11,13 @@ from safetensors.torch import save_file
 from test_model_support import tiny_model, tiny_text_encoder
 from transformers import AutoTokenizer
 
-from mlnet_ros.checkpoint import ModelLoadError, load_checkpoint, save_checkpoint
-from mlnet_ros.config import MLNetConfig, embedded_config, paper_config
-from mlnet_ros.crf import marginals, viterbi
-from mlnet_ros.labels import LABELS, allowed_transition
-from mlnet_ros.modeling_mlnet import MLNetModel, TextBatch
-from mlnet_ros.tagging import tag_words
-from mlnet_ros.text_encoding import make_windows
+from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, save_checkpoint
+from mlnet_ros.core.config import MLNetConfig, embedded_config, paper_config
+from mlnet_ros.model.crf import marginals, viterbi
+from mlnet_ros.core.labels import LABELS, allowed_transition
+from mlnet_ros.model.modeling import MLNetModel, TextBatch
+from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.core.text_inputs import make_windows
 
 WORDS = "Yesterday Barack Obama met Angela Merkel in Berlin to talk about NATO .".split()
 
@@ -199,7 +199,7 @@ def test_proposers_return_exactly_s_boxes_inside_the_image(tmp_path):
     import skimage.data
     import torchvision
 
-    from mlnet_ros.region_proposals import SaliencyProposer, TorchvisionDetectorProposer
+    from mlnet_ros.inference.region_proposals import SaliencyProposer, TorchvisionDetectorProposer
 
     rgb = skimage.data.coffee()
     weights = tmp_path / "detector.pt"
@@ -212,8 +212,8 @@ def test_proposers_return_exactly_s_boxes_inside_the_image(tmp_path):
 
 
 def test_onnx_detector_proposer_orders_by_score_clips_and_pads(tmp_path):
-    from mlnet_ros.recognition import Box
-    from mlnet_ros.region_proposals import OnnxDetectorProposer, fallback_boxes
+    from mlnet_ros.core.results import Box
+    from mlnet_ros.inference.region_proposals import OnnxDetectorProposer, fallback_boxes
 
     class FixedDetector(torch.nn.Module):
         """Four xyxy boxes (one too small, one past the image edge) with unsorted scores."""

@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 from transformers import BertConfig, BertModel
 
-from mlnet_ros.config import MLNetConfig, embedded_config
-from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
+from mlnet_ros.core.config import MLNetConfig, embedded_config
+from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO / "models" / "embedded"

@@ -11,15 +11,15 @@ import skimage.data
 import torch
 from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
-from mlnet_ros.backends import load_backend
-from mlnet_ros.backends.onnxruntime_backend import OnnxRuntimeModel
-from mlnet_ros.checkpoint import load_checkpoint
-from mlnet_ros.image_encoder import image_crops
-from mlnet_ros.onnx_export import (
+from mlnet_ros.inference.backends import load_backend
+from mlnet_ros.inference.backends.onnxruntime_backend import OnnxRuntimeModel
+from mlnet_ros.model.checkpoint import load_checkpoint
+from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.inference.onnx_export import (
     IMAGE_GRAPH, OPSET, SIDECAR, TEXT_GRAPH, ExportError, checkpoint_hash, ensure_export, sha256_file, verify_export,
 )
-from mlnet_ros.region_proposals import SaliencyProposer
-from mlnet_ros.tagging import tag_words
+from mlnet_ros.inference.region_proposals import SaliencyProposer
+from mlnet_ros.inference.tagging import tag_words
 from training.data import DEFAULT_DATA_DIR, read_conll
 
 pytestmark = needs_model
@@ -153,7 +153,7 @@ def test_damaged_export_is_exported_again(exported, tmp_path, monkeypatch):
         exports.append(out_dir)
         shutil.copy(exported.graph(IMAGE_GRAPH), out_dir / IMAGE_GRAPH)
 
-    monkeypatch.setattr("mlnet_ros.onnx_export.export_onnx", export_again)
+    monkeypatch.setattr("mlnet_ros.inference.onnx_export.export_onnx", export_again)
     assert ensure_export(MODEL_DIR, copy).directory == copy and exports == [copy]
     assert json.loads((copy / SIDECAR).read_text()) == exported.sidecar
 

@@ -6,10 +6,10 @@ import pytest
 import skimage.data
 from test_model_support import SHIPPED_MODEL, tiny_model, tiny_text_encoder
 
-from mlnet_ros.checkpoint import ModelLoadError, save_checkpoint
-from mlnet_ros.recognition import ImageFeatures, Recognition
-from mlnet_ros.recognizer import load_recognizer
-from mlnet_ros.text_encoding import split_words
+from mlnet_ros.model.checkpoint import ModelLoadError, save_checkpoint
+from mlnet_ros.core.results import ImageFeatures, Recognition
+from mlnet_ros.inference.pipeline import load_recognizer
+from mlnet_ros.core.text_inputs import split_words
 
 
 def test_split_words_keeps_offsets():

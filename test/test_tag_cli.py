@@ -9,7 +9,7 @@ import cv2
 import pytest
 from test_entity_node_harness import ASTRONAUT, MODEL_DIR, SENTENCE, require_model
 
-from mlnet_ros.tag_cli import main
+from mlnet_ros.cli.tag import main
 
 TAG_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_tag"))
 

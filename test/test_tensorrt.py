@@ -11,11 +11,11 @@ import pytest
 import skimage.data
 from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
-from mlnet_ros.backends import BackendUnavailable, load_backend
-from mlnet_ros.backends.engine_cache import EngineCache, EngineKey, cached_engine
-from mlnet_ros.backends.tensorrt_backend import import_tensorrt, profile_shapes
-from mlnet_ros.config import embedded_config
-from mlnet_ros.onnx_export import IMAGE_GRAPH, TEXT_GRAPH
+from mlnet_ros.inference.backends import BackendUnavailable, load_backend
+from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
+from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt, profile_shapes
+from mlnet_ros.core.config import embedded_config
+from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH
 
 KEY = EngineKey("ab" * 32, "10.3.0", "Orin", "8.7", "fp16")
 

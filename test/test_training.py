@@ -12,9 +12,9 @@ from seqeval.metrics import classification_report, f1_score, precision_score, re
 from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
 from transformers import AutoTokenizer
 
-from mlnet_ros.checkpoint import load_checkpoint
-from mlnet_ros.labels import entity_spans, repair_bio
-from mlnet_ros.modeling_mlnet import MLNetModel
+from mlnet_ros.model.checkpoint import load_checkpoint
+from mlnet_ros.core.labels import entity_spans, repair_bio
+from mlnet_ros.model.modeling import MLNetModel
 from training.data import DataError, Sentence, read_conll
 from training.examples import batches, collate, make_examples
 from training.metrics import entity_scores
@@ -159,9 +159,9 @@ def write_image_folder(folder):
 
 
 def test_predict_with_image_folder_counts_and_uses_images(tmp_path):
-    from mlnet_ros.image_encoder import image_crops
-    from mlnet_ros.region_proposals import SaliencyProposer
-    from mlnet_ros.tagging import tag_words
+    from mlnet_ros.model.backbone import image_crops
+    from mlnet_ros.inference.region_proposals import SaliencyProposer
+    from mlnet_ros.inference.tagging import tag_words
     from training.tweet_images import tweet_images
 
     folder = write_image_folder(tmp_path / "images")

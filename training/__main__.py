@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
-from mlnet_ros.checkpoint import ModelLoadError, load_checkpoint
-from mlnet_ros.config import embedded_config
-from mlnet_ros.image_encoder import BaseWeightsError
+from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint
+from mlnet_ros.core.config import embedded_config
+from mlnet_ros.model.backbone import BaseWeightsError
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
@@ -87,7 +87,7 @@ def train_and_report(config, args, out: Path) -> dict:
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
-        from mlnet_ros.modeling_mlnet import MLNetModel
+        from mlnet_ros.model.modeling import MLNetModel
 
         feature_model = MLNetModel(config)  # only its frozen backbone is used
         train_images = images_for(feature_model, train_sentences, args.images, "train")
@@ -159,7 +159,7 @@ def command_pretrain(args) -> None:
     config = config_from_args(args)
     images = None
     if args.images and (settings.mvm or settings.vlm):
-        from mlnet_ros.modeling_mlnet import MLNetModel
+        from mlnet_ros.model.modeling import MLNetModel
 
         images = images_for(MLNetModel(config), sentences, args.images, "train")
     elif args.images:

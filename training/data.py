@@ -7,7 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from mlnet_ros.labels import LABELS, normalize_tag
+from mlnet_ros.core.labels import LABELS, normalize_tag
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import torch
 
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.labels import LABEL_TO_ID, repair_bio
-from mlnet_ros.modeling_mlnet import TextBatch
-from mlnet_ros.text_encoding import Window, make_windows
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.labels import LABEL_TO_ID, repair_bio
+from mlnet_ros.model.modeling import TextBatch
+from mlnet_ros.core.text_inputs import Window, make_windows
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from mlnet_ros.labels import entity_spans
+from mlnet_ros.core.labels import entity_spans
 
 
 def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, dict[str, float]]:

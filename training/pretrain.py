@@ -24,10 +24,10 @@ from torch.nn import functional as F
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from mlnet_ros.checkpoint import save_checkpoint
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.image_encoder import CROP_SIZE
-from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
+from mlnet_ros.model.checkpoint import save_checkpoint
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.model.backbone import CROP_SIZE
+from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
 from training.train import set_seed

@@ -14,10 +14,10 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from mlnet_ros.checkpoint import load_checkpoint, read_config, save_checkpoint
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.modeling_mlnet import MLNetModel, text_encoder_dir
-from mlnet_ros.tagging import tag_words
+from mlnet_ros.model.checkpoint import load_checkpoint, read_config, save_checkpoint
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
+from mlnet_ros.inference.tagging import tag_words
 from training.data import Sentence
 from training.examples import Example, batches, collate, make_examples
 from training.metrics import entity_scores

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from mlnet_ros.image_encoder import image_crops
-from mlnet_ros.region_proposals import SaliencyProposer
+from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.inference.region_proposals import SaliencyProposer
 from training.data import DataError, Sentence, load_image
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import skimage.data
 import torch
 
-from mlnet_ros.image_encoder import image_crops
-from mlnet_ros.region_proposals import SaliencyProposer
+from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.inference.region_proposals import SaliencyProposer
 
 TEST_NAMES = ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
               "Kerrow", "Linden", "Mabry", "Norcross", "Ottoline"]
@@ -186,10 +186,10 @@ def build_visual_set(
 
 def evaluate_visual(model, visual: VisualSet) -> dict[str, float]:
     """F1 on the matched (image-referring) pairs with and without their images; gate closing rates."""
-    from mlnet_ros.tagging import tag_words
+    from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
     from transformers import AutoTokenizer
-    from mlnet_ros.modeling_mlnet import text_encoder_dir
+    from mlnet_ros.model.modeling import text_encoder_dir
 
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
     with torch.inference_mode():

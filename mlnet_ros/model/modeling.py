@@ -3,7 +3,7 @@
 The forward pass is split into parts that other backends can export separately:
 (a) ``encode_image``: crops → backbone 7x7 features → ``tanh(W v + b)`` → image transformer → regions;
 (b) ``forward``: wordpieces + chars (+ regions) → emissions, matching score, cross-attention;
-(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.crf.viterbi``/``marginals`` (numpy).
+(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.model.crf.viterbi``/``marginals`` (numpy).
 """
 from __future__ import annotations
 
@@ -16,10 +16,10 @@ import transformers
 from torch import nn
 from transformers import BertModel
 
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.crf import BioCRF
-from mlnet_ros.image_encoder import BaseWeightsError, ImageBackbone
-from mlnet_ros.text_encoding import Window
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.model.crf import BioCRF
+from mlnet_ros.model.backbone import BaseWeightsError, ImageBackbone
+from mlnet_ros.core.text_inputs import Window
 
 
 def text_encoder_dir(config: MLNetConfig) -> Path:

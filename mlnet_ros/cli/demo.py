@@ -24,11 +24,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from mlnet_ros.entity_node import EntityNode, activate
-from mlnet_ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.entity_node import EntityNode, activate
+from mlnet_ros.ros.image_msgs import rgb_to_image
 from mlnet_ros.msg import EntityArray
 from mlnet_ros.paths import default_model_dir
-from mlnet_ros.tag_cli import UsageError, read_rgb
+from mlnet_ros.cli.tag import UsageError, read_rgb
 
 DEFAULT_TRANSCRIPT = "This is the astronaut Eileen Collins"
 IMAGE_STATUS = {

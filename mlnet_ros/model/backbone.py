@@ -6,8 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlnet_ros.config import EFFICIENTNET_PACKAGE, MLNetConfig
-from mlnet_ros.recognition import Box
+from mlnet_ros.core.config import EFFICIENTNET_PACKAGE, MLNetConfig
+from mlnet_ros.core.results import Box
 
 CROP_SIZE = 224
 

@@ -6,15 +6,15 @@ from pathlib import Path
 import numpy as np
 from transformers import AutoTokenizer
 
-from mlnet_ros.backends import BackendUnavailable
-from mlnet_ros.backends.graph_model import GraphModel
-from mlnet_ros.checkpoint import ModelLoadError, read_config
-from mlnet_ros.modeling_mlnet import text_encoder_dir
-from mlnet_ros.onnx_export import (
+from mlnet_ros.inference.backends import BackendUnavailable
+from mlnet_ros.inference.backends.graph_model import GraphModel
+from mlnet_ros.model.checkpoint import ModelLoadError, read_config
+from mlnet_ros.model.modeling import text_encoder_dir
+from mlnet_ros.inference.onnx_export import (
     Export, ExportError, checkpoint_hash, default_export_dir, ensure_export, verify_export,
 )
-from mlnet_ros.recognizer import TorchRecognizer
-from mlnet_ros.region_proposals import RegionProposer
+from mlnet_ros.inference.pipeline import TorchRecognizer
+from mlnet_ros.inference.region_proposals import RegionProposer
 
 
 def verified_export(model_dir: Path, export_if_missing: bool) -> Export:
@@ -29,7 +29,7 @@ def verified_export(model_dir: Path, export_if_missing: bool) -> Export:
             return verify_export(default_export_dir(model_dir), checkpoint_hash(model_dir))
         except ExportError as error:
             raise BackendUnavailable(
-                f"no usable ONNX export yet ({error}); run: python -m mlnet_ros.onnx_export --model {model_dir}"
+                f"no usable ONNX export yet ({error}); run: python -m mlnet_ros.inference.onnx_export --model {model_dir}"
             ) from None
     try:
         return ensure_export(model_dir)

@@ -15,7 +15,7 @@ import numpy as np
 from builtin_interfaces.msg import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-from mlnet_ros.encoded_image import MAX_PIXELS
+from mlnet_ros.inference.encoded_image import MAX_PIXELS
 
 
 # encoding -> (bytes per pixel, channels)

@@ -7,8 +7,8 @@ import os
 import numpy as np
 import onnxruntime
 
-from mlnet_ros.backends.graph_model import GraphModel
-from mlnet_ros.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.inference.backends.graph_model import GraphModel
+from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
 
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 

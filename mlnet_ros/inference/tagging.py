@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from mlnet_ros.crf import marginals, viterbi
-from mlnet_ros.modeling_mlnet import MLNetModel, TextBatch
-from mlnet_ros.text_encoding import make_windows
+from mlnet_ros.model.crf import marginals, viterbi
+from mlnet_ros.model.modeling import MLNetModel, TextBatch
+from mlnet_ros.core.text_inputs import make_windows
 
 
 @dataclass

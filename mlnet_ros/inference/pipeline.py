@@ -12,13 +12,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlnet_ros.checkpoint import ModelLoadError, load_checkpoint
-from mlnet_ros.image_encoder import image_crops
-from mlnet_ros.labels import entity_spans
-from mlnet_ros.recognition import ImageFeatures, RecognizedEntity, Recognition
-from mlnet_ros.region_proposals import RegionProposer, SaliencyProposer
-from mlnet_ros.tagging import WordTagging, tag_words
-from mlnet_ros.text_encoding import split_words
+from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint
+from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.core.labels import entity_spans
+from mlnet_ros.core.results import ImageFeatures, RecognizedEntity, Recognition
+from mlnet_ros.inference.region_proposals import RegionProposer, SaliencyProposer
+from mlnet_ros.inference.tagging import WordTagging, tag_words
+from mlnet_ros.core.text_inputs import split_words
 
 __all__ = ["EntityRecognizer", "ModelLoadError", "TorchRecognizer", "build_entities", "load_recognizer"]
 
@@ -75,7 +75,7 @@ def build_entities(
 
 
 class TorchRecognizer(EntityRecognizer):
-    """The PyTorch backend: loads a checkpoint directory (see ``mlnet_ros.checkpoint``)."""
+    """The PyTorch backend: loads a checkpoint directory (see ``mlnet_ros.model.checkpoint``)."""
 
     backend = "torch"
 
@@ -129,9 +129,9 @@ def load_recognizer(
     force_engine_rebuild: bool = False,
 ) -> EntityRecognizer:
     """Load a recognizer for a checkpoint directory with ``backend`` (torch, onnxruntime, tensorrt
-    or auto: see ``mlnet_ros.backends``); ``fp16`` and ``force_engine_rebuild`` apply to TensorRT
+    or auto: see ``mlnet_ros.inference.backends``); ``fp16`` and ``force_engine_rebuild`` apply to TensorRT
     engines. Raises ModelLoadError for unusable directories and BackendUnavailable when the
     backend cannot run here."""
-    from mlnet_ros.backends import load_backend  # imported here: the backends import this module
+    from mlnet_ros.inference.backends import load_backend  # imported here: the backends import this module
 
     return load_backend(model_dir, backend, device, fp16=fp16, force_engine_rebuild=force_engine_rebuild)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import cv2
 
-from mlnet_ros.backends import BACKENDS
-from mlnet_ros.encoded_image import MAX_PIXELS, encode
+from mlnet_ros.inference.backends import BACKENDS
+from mlnet_ros.inference.encoded_image import MAX_PIXELS, encode
 from mlnet_ros.paths import default_model_dir
-from mlnet_ros.recognizer import ModelLoadError, load_recognizer
+from mlnet_ros.inference.pipeline import ModelLoadError, load_recognizer
 
 
 class UsageError(Exception):

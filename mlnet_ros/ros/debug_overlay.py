@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from mlnet_ros.recognition import Recognition
+from mlnet_ros.core.results import Recognition
 
 # RGB colour per entity type.
 _COLOURS = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from mlnet_ros.recognition import Box, ImageFeatures
+from mlnet_ros.core.results import Box, ImageFeatures
 
 MODEL_MAX_SIDE = 1280
 MAX_PIXELS = 7680 * 4320  # largest accepted frame: 8K UHD (any aspect ratio)

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torchcrf import CRF
 
-from mlnet_ros.labels import allowed_transition
+from mlnet_ros.core.labels import allowed_transition
 
 FORBIDDEN = -10000.0
 

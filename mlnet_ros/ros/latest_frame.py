@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-from mlnet_ros.encoded_image import EncodedImage
+from mlnet_ros.inference.encoded_image import EncodedImage
 from mlnet_ros.msg import EntityArray
 
 

@@ -14,9 +14,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import AutoTokenizer
 
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.image_encoder import BaseWeightsError
-from mlnet_ros.modeling_mlnet import MLNetModel, base_identity, package_version, text_encoder_dir
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.model.backbone import BaseWeightsError
+from mlnet_ros.model.modeling import MLNetModel, base_identity, package_version, text_encoder_dir
 
 CONFIG_FILE = "config.json"
 LABELS_FILE = "labels.json"

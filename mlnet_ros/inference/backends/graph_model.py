@@ -7,9 +7,9 @@ from abc import ABC, abstractmethod
 import numpy as np
 import torch
 
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.modeling_mlnet import MLNetOutput, TextBatch
-from mlnet_ros.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.model.modeling import MLNetOutput, TextBatch
+from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
 
 
 class NumpyCRF:

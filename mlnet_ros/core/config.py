@@ -5,7 +5,7 @@ import dataclasses
 import json
 from dataclasses import dataclass
 
-from mlnet_ros.labels import LABELS
+from mlnet_ros.core.labels import LABELS
 
 
 @dataclass

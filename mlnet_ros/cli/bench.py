@@ -18,13 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mlnet_ros.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.checkpoint import ModelLoadError, read_config
-from mlnet_ros.onnx_export import checkpoint_hash, ensure_export
+from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
+from mlnet_ros.model.checkpoint import ModelLoadError, read_config
+from mlnet_ros.inference.onnx_export import checkpoint_hash, ensure_export
 from mlnet_ros.paths import default_model_dir
 from training.data import DEFAULT_DATA_DIR, DataError, read_conll
 
-BENCHMARKS_MD = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
+BENCHMARKS_MD = Path(__file__).resolve().parents[2] / "docs" / "BENCHMARKS.md"
 SECTION = "## Inference backends (issue 5)"
 BATCH = 32
 BATCH_REPEATS = 3
@@ -70,7 +70,7 @@ def peak_rss_mb() -> float:
 
 def measure(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
     """All figures of one backend, measured in this process (run it in a fresh one)."""
-    from mlnet_ros.backends import load_backend
+    from mlnet_ros.inference.backends import load_backend
 
     texts = transcripts(data)
     images = sample_images()
@@ -118,7 +118,7 @@ def count_gflops(model_dir: Path, data: Path, iterations: int) -> dict[str, floa
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mlnet_ros.recognizer import TorchRecognizer
+    from mlnet_ros.inference.pipeline import TorchRecognizer
 
     torch.set_num_threads(1)  # nothing is timed here; one thread cannot stall on busy cores
     recognizer = TorchRecognizer(model_dir)
@@ -167,7 +167,7 @@ def machine() -> dict:
 
 def available_backends(requested: list[str]) -> tuple[list[str], dict[str, str]]:
     """The requested backends that can run here, and why the others cannot."""
-    from mlnet_ros.backends.tensorrt_backend import import_tensorrt
+    from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt
 
     skipped = {}
     if "tensorrt" in requested:
@@ -180,7 +180,7 @@ def available_backends(requested: list[str]) -> tuple[list[str], dict[str, str]]
 
 def run_worker(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
     """``measure`` in a fresh Python process."""
-    command = [sys.executable, "-m", "mlnet_ros.bench", "--worker", backend, "--model", str(model_dir),
+    command = [sys.executable, "-m", "mlnet_ros.cli.bench", "--worker", backend, "--model", str(model_dir),
                "--data", str(data), "--iterations", str(iterations)]
     result = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
     return json.loads(result.stdout.strip().splitlines()[-1])

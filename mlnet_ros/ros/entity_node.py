@@ -39,20 +39,20 @@ from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
-from mlnet_ros.backends import BACKENDS as INFERENCE_BACKENDS
-from mlnet_ros.debug_overlay import draw_entities
-from mlnet_ros.encoded_image import EncodedImage, encode
-from mlnet_ros.entity_msgs import entity_array
-from mlnet_ros.image_msgs import (
+from mlnet_ros.inference.backends import BACKENDS as INFERENCE_BACKENDS
+from mlnet_ros.ros.debug_overlay import draw_entities
+from mlnet_ros.inference.encoded_image import EncodedImage, encode
+from mlnet_ros.ros.entity_msgs import entity_array
+from mlnet_ros.ros.image_msgs import (
     ImageConversionError,
     check_image,
     compressed_to_rgb,
     image_to_rgb,
     rgb_to_image,
 )
-from mlnet_ros.latest_frame import Frame, LatestFrame
+from mlnet_ros.ros.latest_frame import Frame, LatestFrame
 from mlnet_ros.msg import EntityArray
-from mlnet_ros.node_diagnostics import NodeCounters, node_status
+from mlnet_ros.ros.diagnostics import NodeCounters, node_status
 from mlnet_ros.paths import default_model_dir
 from mlnet_ros.srv import RecognizeEntities
 
@@ -241,7 +241,7 @@ class EntityNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         # Imported here: torch takes seconds to load, the unconfigured node starts without it.
-        from mlnet_ros.recognizer import ModelLoadError, load_recognizer
+        from mlnet_ros.inference.pipeline import ModelLoadError, load_recognizer
 
         model_dir = self._param("model_dir") or str(default_model_dir())
         try:

@@ -11,11 +11,11 @@ from functools import partial
 import numpy as np
 import torch
 
-from mlnet_ros.backends import BackendUnavailable
-from mlnet_ros.backends.engine_cache import EngineCache, EngineKey, cached_engine
-from mlnet_ros.backends.graph_model import GraphModel
-from mlnet_ros.config import MLNetConfig
-from mlnet_ros.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.inference.backends import BackendUnavailable
+from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
+from mlnet_ros.inference.backends.graph_model import GraphModel
+from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
 
 WORKSPACE_BYTES = 1 << 30
 MAX_BATCH = 32  # windows per text batch (tag_words' batch size)

@@ -10,7 +10,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from mlnet_ros.recognition import Box
+from mlnet_ros.core.results import Box
 
 MIN_SIDE = 16
 

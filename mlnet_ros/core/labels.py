@@ -1,7 +1,7 @@
 """The BIO label set (9 labels) and the entity-span rules shared by decoding and evaluation."""
 from __future__ import annotations
 
-from mlnet_ros.recognition import ENTITY_TYPES
+from mlnet_ros.core.results import ENTITY_TYPES
 
 LABELS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))
 LABEL_TO_ID = {label: i for i, label in enumerate(LABELS)}

@@ -1,0 +1,296 @@
+"""Export a checkpoint to two ONNX graphs (image path, text path) with a JSON sidecar, into a cache dir.
+
+- ``image.onnx``: crops (images, s+1, 3, 224, 224) float32 in 0..255 → regions (images, s+1, 49, d).
+- ``text.onnx``: wordpieces, words, chars, regions, image_present → emissions, match score, gate,
+  cross-attention. Text-only inputs pass one all-zero crop with ``image_present`` False: the gate
+  stays closed and the emissions equal the model's text-only emissions.
+CRF decoding stays in numpy (``mlnet_ros.model.crf``); its parameters are stored in the sidecar.
+
+Command line: ``python -m mlnet_ros.inference.onnx_export --model DIR [--out DIR]``.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from mlnet_ros.model.checkpoint import WEIGHTS_FILE, ModelLoadError, load_checkpoint
+from mlnet_ros.model.modeling import CharEncoder, MLNetModel, TextBatch
+
+OPSET = 18
+SIDECAR = "export.json"
+IMAGE_GRAPH = "image.onnx"
+TEXT_GRAPH = "text.onnx"
+TEXT_INPUTS = ("input_ids", "attention_mask", "word_starts", "word_mask", "char_ids", "regions", "image_present")
+TEXT_OUTPUTS = ("emissions", "match_score", "gate", "attention")
+# Named dynamic axes of every graph input and output (the other axes are fixed by the config).
+DYNAMIC_AXES = {
+    IMAGE_GRAPH: {"crops": {0: "images"}, "regions": {0: "images"}},
+    TEXT_GRAPH: {
+        "input_ids": {0: "batch", 1: "pieces"},
+        "attention_mask": {0: "batch", 1: "pieces"},
+        "word_starts": {0: "batch", 1: "words"},
+        "word_mask": {0: "batch", 1: "words"},
+        "char_ids": {0: "batch", 1: "words", 2: "chars"},
+        "regions": {0: "batch", 1: "crops"},
+        "image_present": {0: "batch"},
+        "emissions": {0: "batch", 1: "words"},
+        "match_score": {0: "batch"},
+        "gate": {0: "batch"},
+        "attention": {0: "batch", 1: "words", 2: "regions"},
+    },
+}
+log = logging.getLogger(__name__)
+
+
+class ExportError(RuntimeError):
+    """An export is missing, stale (another checkpoint) or damaged; the message names the file."""
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checkpoint_hash(model_dir: Path) -> str:
+    """sha256 of the checkpoint's ``model.safetensors``: the identity of a trained model."""
+    path = Path(model_dir) / WEIGHTS_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: missing")
+    return sha256_file(path)
+
+
+def default_export_dir(model_dir: Path) -> Path:
+    """``$XDG_CACHE_HOME/mlnet_ros/<checkpoint sha256>`` (``~/.cache`` when unset): model dirs may be read-only."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "mlnet_ros" / checkpoint_hash(model_dir)
+
+
+class PaddedCharEncoder(nn.Module):
+    """The model's CharEncoder computed on padded sequences (no packing, so torch.export can trace it).
+
+    Same weights, same result: the forward LSTM's state at each word's last character, and the
+    backward LSTM run over the word's characters reversed in place.
+    """
+
+    def __init__(self, encoder: CharEncoder):
+        super().__init__()
+        self.embedding = encoder.embedding
+        lstm = encoder.lstm
+        self.hidden = lstm.hidden_size
+        self.forward_lstm = nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
+        self.backward_lstm = nn.LSTM(lstm.input_size, lstm.hidden_size, batch_first=True)
+        with torch.no_grad():
+            for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                getattr(self.forward_lstm, f"{name}_l0").copy_(getattr(lstm, f"{name}_l0"))
+                getattr(self.backward_lstm, f"{name}_l0").copy_(getattr(lstm, f"{name}_l0_reverse"))
+
+    def forward(self, char_ids: torch.Tensor, word_mask: torch.Tensor) -> torch.Tensor:
+        batch, words, chars = char_ids.shape
+        flat = char_ids.reshape(batch * words, chars)
+        last = ((flat > 0).sum(dim=1).clamp(min=1) - 1).unsqueeze(1)  # (N, 1)
+        embedded = self.embedding(flat)
+        reverse = (last - torch.arange(chars, device=flat.device).unsqueeze(0)).clamp(min=0)
+        reversed_embedded = embedded.gather(1, reverse.unsqueeze(-1).expand_as(embedded))
+        forward_out, _ = self.forward_lstm(embedded)
+        backward_out, _ = self.backward_lstm(reversed_embedded)
+        pick = last.unsqueeze(-1).expand(-1, 1, self.hidden)
+        vectors = torch.cat([forward_out.gather(1, pick), backward_out.gather(1, pick)], dim=-1)
+        return vectors.view(batch, words, -1) * word_mask.unsqueeze(-1).to(vectors.dtype)
+
+
+class ImageGraph(nn.Module):
+    """Part (a) of the model: crops → regions."""
+
+    def __init__(self, model: MLNetModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, crops: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_image(crops)
+
+
+class TextGraph(nn.Module):
+    """Part (b) of the model with flat tensor inputs and outputs."""
+
+    def __init__(self, model: MLNetModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, word_starts, word_mask, char_ids, regions, image_present):
+        text = TextBatch(input_ids, attention_mask, word_starts, word_mask, char_ids)
+        out = self.model(text, regions, image_present)
+        return out.emissions, out.match_score, out.gate, out.attention
+
+
+def example_inputs(model: MLNetModel, tokenizer) -> dict[str, tuple[torch.Tensor, ...]]:
+    """Tracing inputs of each graph; every dynamic axis is > 1 (torch.export specialises sizes 0 and 1)."""
+    from mlnet_ros.core.text_inputs import make_windows
+
+    config = model.config
+    words = "Angela Merkel met Barack Obama in Berlin yesterday".split()
+    windows = []
+    for count in (len(words), 3):
+        windows += make_windows(
+            tokenizer, words[:count], config.max_length, config.window_stride, config.max_word_chars, config.char_vocab
+        )[0]
+    text = TextBatch.collate(windows)
+    crops = config.num_crops + 1
+    regions = torch.randn(2, crops, 49, config.text_hidden)
+    return {
+        IMAGE_GRAPH: (torch.rand(2, crops, 3, 224, 224) * 255,),
+        TEXT_GRAPH: (
+            text.input_ids, text.attention_mask, text.word_starts, text.word_mask, text.char_ids,
+            regions, torch.tensor([True, False]),
+        ),
+    }
+
+
+def value_info(values) -> list[dict]:
+    """Name, element type and shape (ints or axis names) of graph inputs or outputs."""
+    return [
+        {
+            "name": v.name,
+            "type": onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type).name,
+            "shape": [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim],
+        }
+        for v in values
+    ]
+
+
+def fix_dynamic_shapes(path: Path, axes: dict[str, dict[int, str]]) -> onnx.ModelProto:
+    """Name the declared dynamic axes of the graph's inputs and outputs and drop the intermediate shape
+    annotations: the exporter fixes the BiLSTM's sequence axis at its example size there, which
+    onnxruntime then warns about on every run. Check the graph and save it."""
+    graph_model = onnx.load(str(path))
+    for value in list(graph_model.graph.input) + list(graph_model.graph.output):
+        for axis, name in axes.get(value.name, {}).items():
+            dim = value.type.tensor_type.shape.dim[axis]
+            dim.Clear()
+            dim.dim_param = name
+    del graph_model.graph.value_info[:]
+    onnx.checker.check_model(graph_model, full_check=True)
+    onnx.save(graph_model, str(path))
+    return graph_model
+
+
+def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
+    """Export ``model_dir`` into ``out_dir`` (default: ``default_export_dir``); returns the directory."""
+    model_dir = Path(model_dir)
+    out_dir = Path(out_dir) if out_dir else default_export_dir(model_dir)
+    source_hash = checkpoint_hash(model_dir)
+    model, tokenizer = load_checkpoint(model_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / SIDECAR).unlink(missing_ok=True)  # written last: no sidecar, no export
+    if model.char_encoder is not None:
+        model.char_encoder = PaddedCharEncoder(model.char_encoder)
+    model.eval()
+    for noisy in ("onnxscript", "onnx_ir"):  # hundreds of INFO lines per export
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    wrappers = {IMAGE_GRAPH: ImageGraph(model).eval(), TEXT_GRAPH: TextGraph(model).eval()}
+    names = {IMAGE_GRAPH: (("crops",), ("regions",)), TEXT_GRAPH: (TEXT_INPUTS, TEXT_OUTPUTS)}
+    graphs = {}
+    for filename, inputs in example_inputs(model, tokenizer).items():
+        path = out_dir / filename
+        log.info("exporting %s", path)
+        with torch.no_grad():
+            torch.onnx.export(
+                wrappers[filename], inputs, str(path), input_names=list(names[filename][0]),
+                output_names=list(names[filename][1]), dynamic_axes=DYNAMIC_AXES[filename],
+                opset_version=OPSET, dynamo=True, external_data=False,
+            )
+        graph_model = fix_dynamic_shapes(path, DYNAMIC_AXES[filename])
+        graphs[filename] = {
+            "sha256": sha256_file(path),
+            "inputs": value_info(graph_model.graph.input),
+            "outputs": value_info(graph_model.graph.output),
+        }
+    sidecar = {
+        "opset": OPSET,
+        "checkpoint": str(model_dir.resolve()),
+        "checkpoint_sha256": source_hash,
+        "torch": torch.__version__,
+        "onnx": onnx.__version__,
+        "config": json.loads(model.config.to_json()),
+        "crf": {name: values.tolist() for name, values in model.crf.parameters_numpy().items()},
+        "graphs": graphs,
+    }
+    (out_dir / SIDECAR).write_text(json.dumps(sidecar, indent=1) + "\n")
+    return out_dir
+
+
+@dataclass(frozen=True)
+class Export:
+    """A verified export: its directory and sidecar."""
+
+    directory: Path
+    sidecar: dict
+
+    def graph(self, filename: str) -> Path:
+        return self.directory / filename
+
+
+def verify_export(directory: Path, source_hash: str) -> Export:
+    """The export in ``directory`` if its sidecar names checkpoint ``source_hash`` and every graph's
+    sha256 matches the sidecar; else ExportError (nothing is handed to a runtime before this check)."""
+    directory = Path(directory)
+    path = directory / SIDECAR
+    try:
+        sidecar = json.loads(path.read_text())
+        recorded, graphs = sidecar["checkpoint_sha256"], sidecar["graphs"]
+    except FileNotFoundError:
+        raise ExportError(f"{path}: missing (no export in {directory})") from None
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ExportError(f"{path}: not an export sidecar ({error})") from None
+    if recorded != source_hash:
+        raise ExportError(f"{path}: exported from checkpoint {recorded[:12]}, not {source_hash[:12]}")
+    for filename in (IMAGE_GRAPH, TEXT_GRAPH):
+        graph_path = directory / filename
+        if not graph_path.is_file():
+            raise ExportError(f"{graph_path}: missing")
+        if sha256_file(graph_path) != graphs.get(filename, {}).get("sha256"):
+            raise ExportError(f"{graph_path}: sha256 differs from {SIDECAR} (damaged or replaced file)")
+    return Export(directory, sidecar)
+
+
+def ensure_export(model_dir: Path, out_dir: Path | None = None) -> Export:
+    """The verified export of ``model_dir``, exporting (again) when it is missing, stale or damaged."""
+    out_dir = Path(out_dir) if out_dir else default_export_dir(model_dir)
+    source_hash = checkpoint_hash(model_dir)
+    try:
+        return verify_export(out_dir, source_hash)
+    except ExportError as error:
+        log.warning("%s: exporting %s to ONNX (about a minute on 2 cores)", error, model_dir)
+    export_onnx(model_dir, out_dir)
+    return verify_export(out_dir, source_hash)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mlnet_ros.inference.onnx_export", description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, required=True, help="checkpoint directory")
+    parser.add_argument("--out", type=Path, help="output directory (default: ~/.cache/mlnet_ros/<checkpoint sha256>)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    try:
+        out_dir = export_onnx(args.model, args.out)
+    except ModelLoadError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(out_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

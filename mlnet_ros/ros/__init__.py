@@ -1,0 +1,2 @@
+"""The ROS 2 layer: the entity lifecycle node and its parts (parameters, frame pairing, answers,
+diagnostics, debug overlay, image conversions)."""
