@@ -1,23 +1,43 @@
-"""TensorRT: the engine cache and optimization profiles (everywhere), engine parity with torch (where
-TensorRT and a CUDA GPU exist; skipped with the reason elsewhere)."""
+"""The TensorRT engine cache (every build input in the key) and the optimization profiles; no
+TensorRT needed."""
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import fields, replace
 
-import numpy as np
 import pytest
-import skimage.data
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
-from mlnet_ros.inference.backends import BackendUnavailable, load_backend
-from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
-from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt, profile_shapes
 from mlnet_ros.core.config import embedded_config
+from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
+from mlnet_ros.inference.backends.tensorrt_backend import profile_shapes
 from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH
 
-KEY = EngineKey("ab" * 32, "10.3.0", "Orin", "8.7", "fp16")
+KEY = EngineKey(
+    onnx_sha256="ab" * 32,
+    precision="fp16",
+    mixed_precision_recipe="12" * 32,
+    network_flags=("STRONGLY_TYPED",),
+    profile=profile_shapes(embedded_config())[TEXT_GRAPH],
+    workspace_bytes=1 << 30,
+    tensorrt_version="10.3.0.26",
+    gpu_name="Orin",
+    compute_capability="8.7",
+    multiprocessors=16,
+)
+# One different value for every field of the key: each must force a rebuild.
+CHANGES = {
+    "onnx_sha256": "cd" * 32,
+    "precision": "fp32",
+    "mixed_precision_recipe": "34" * 32,
+    "network_flags": (),
+    "profile": {**KEY.profile, "input_ids": ((1, 1), (1, 48), (32, 64))},
+    "workspace_bytes": 1 << 28,
+    "tensorrt_version": "11.4.0.106",
+    "gpu_name": "GeForce RTX 4090",
+    "compute_capability": "8.9",
+    "multiprocessors": 8,  # Orin NX / Nano 8 GB: also "Orin", 8.7
+}
 
 
 class Builder:
@@ -29,6 +49,10 @@ class Builder:
         return f"engine {self.calls}".encode()
 
 
+def test_every_key_field_has_a_change_under_test():
+    assert set(CHANGES) == {field.name for field in fields(EngineKey)}
+
+
 def test_engine_is_built_once_then_reused(tmp_path):
     cache, build = EngineCache(tmp_path), Builder()
     assert cached_engine(cache, "text.fp16", KEY, build, force_rebuild=False) == b"engine 1"
@@ -36,23 +60,27 @@ def test_engine_is_built_once_then_reused(tmp_path):
     assert build.calls == 1
     record = json.loads(cache.key_path("text.fp16").read_text())
     assert record["key"]["gpu_name"] == "Orin" and len(record["engine_sha256"]) == 64
+    assert record["key"]["profile"]["input_ids"] == [[1, 1], [1, 48], [32, 128]]
 
 
-@pytest.mark.parametrize(
-    "changed",
-    [
-        {"gpu_name": "GeForce RTX 4090"},
-        {"tensorrt_version": "10.4.0"},
-        {"onnx_sha256": "cd" * 32},
-        {"precision": "fp32"},
-    ],
-)
-def test_engine_for_another_key_is_rebuilt(tmp_path, changed, caplog):
+@pytest.mark.parametrize("field", sorted(CHANGES))
+def test_engine_for_another_key_is_rebuilt(tmp_path, field, caplog):
     cache, build = EngineCache(tmp_path), Builder()
     cached_engine(cache, "text", KEY, build, force_rebuild=False)
     with caplog.at_level(logging.WARNING):
-        assert cached_engine(cache, "text", replace(KEY, **changed), build, force_rebuild=False) == b"engine 2"
-    assert f"built for another {next(iter(changed))}" in caplog.text
+        assert cached_engine(cache, "text", replace(KEY, **{field: CHANGES[field]}), build, force_rebuild=False) == b"engine 2"
+    assert f"built for another {field}" in caplog.text
+
+
+def test_key_file_of_the_older_format_causes_a_rebuild(tmp_path, caplog):
+    cache, build = EngineCache(tmp_path), Builder()
+    cached_engine(cache, "text", KEY, build, force_rebuild=False)
+    record = json.loads(cache.key_path("text").read_text())
+    old = {name: record["key"][name] for name in ("onnx_sha256", "tensorrt_version", "gpu_name", "compute_capability", "precision")}
+    cache.key_path("text").write_text(json.dumps({"key": old, "engine_sha256": record["engine_sha256"]}))
+    with caplog.at_level(logging.WARNING):
+        assert cache.load("text", KEY) is None
+    assert "built for another mixed_precision_recipe, multiprocessors, network_flags, profile, workspace_bytes" in caplog.text
 
 
 def test_damaged_engine_or_key_file_is_rebuilt_never_loaded(tmp_path, caplog):
@@ -63,6 +91,8 @@ def test_damaged_engine_or_key_file_is_rebuilt_never_loaded(tmp_path, caplog):
         assert cache.load("text", KEY) is None
     assert "truncated or corrupt" in caplog.text
     cache.key_path("text").write_text("{")
+    assert cache.load("text", KEY) is None
+    cache.key_path("text").write_text('{"key": [1], "engine_sha256": "00"}')
     assert cache.load("text", KEY) is None
     cache.key_path("text").unlink()  # an engine copied without its key file
     assert cache.load("text", KEY) is None
@@ -87,38 +117,3 @@ def test_profiles_cover_every_input_size_the_recognizer_sends():
     for graph in shapes.values():
         for low, optimum, high in graph.values():
             assert all(a <= b <= c for a, b, c in zip(low, optimum, high))
-
-
-@pytest.fixture(scope="session")
-def tensorrt_available():
-    try:
-        import_tensorrt()
-    except BackendUnavailable as error:
-        print(f"TensorRT parity skipped: {error}")
-        pytest.skip(f"tensorrt: {error}")
-
-
-@needs_model
-def test_tensorrt_matches_torch(tensorrt_available, exported):
-    torch_recognizer = load_backend(MODEL_DIR, "torch")
-    engine_recognizer = load_backend(MODEL_DIR, "tensorrt", device="cuda", fp16=False)
-    photo = skimage.data.astronaut()
-    expected_image, actual_image = torch_recognizer.encode_image(photo), engine_recognizer.encode_image(photo)
-    assert np.abs(actual_image.regions - expected_image.regions).max() <= 1e-2
-    transcripts = ["Eileen Collins flew on the space shuttle Columbia for NASA", "Obama met Merkel in Berlin"]
-    for images in ([None, None], [expected_image, expected_image]):
-        expected = torch_recognizer.recognize_batch(transcripts, images)
-        actual = engine_recognizer.recognize_batch(transcripts, images)
-        for e, a in zip(expected, actual):
-            assert [(x.text, x.type) for x in a.entities] == [(x.text, x.type) for x in e.entities]
-
-
-@needs_model
-def test_tensorrt_engine_is_cached_and_rebuilt_on_request(tensorrt_available, exported):
-    load_backend(MODEL_DIR, "tensorrt", device="cuda")
-    engine = exported.directory / "tensorrt" / "text.fp16.engine"
-    built = engine.stat().st_mtime_ns
-    load_backend(MODEL_DIR, "tensorrt", device="cuda")
-    assert engine.stat().st_mtime_ns == built
-    load_backend(MODEL_DIR, "tensorrt", device="cuda", force_engine_rebuild=True)
-    assert engine.stat().st_mtime_ns != built

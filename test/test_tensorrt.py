@@ -1,0 +1,105 @@
+"""Real TensorRT engines on a CUDA GPU: fp32 and fp16 parity with torch and the fp32 export on
+Twitter-2017 test, the engine cache on disk. Skipped with the reason where ``tensorrt`` does not
+import or no GPU exists (the CI machine); ``scripts/gpu_check.sh`` runs them on a GPU machine.
+The backend's own logic is also tested without TensorRT: test_tensorrt_fallback.py, test_engine_cache.py."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+import torch
+from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
+from transformers import AutoTokenizer
+
+from mlnet_ros.inference.backends import BackendUnavailable, load_backend
+from mlnet_ros.inference.backends.onnxruntime_backend import OnnxRuntimeModel
+from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt
+from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.model.modeling import text_encoder_dir
+from training.data import DEFAULT_DATA_DIR, read_conll
+from training.metrics import entity_scores
+
+MAX_F1_DROP = 0.3  # entity F1 points against the fp32 export
+MAX_EMISSION_DIFF = {"fp32": 1e-2, "fp16": 0.1}  # fp32 engines may use TF32 matrix products
+
+
+def tensorrt_unavailable() -> str | None:
+    try:
+        import_tensorrt()
+    except BackendUnavailable as error:
+        return str(error)
+    return None
+
+
+pytestmark = [needs_model, pytest.mark.skipif(bool(tensorrt_unavailable()), reason=f"tensorrt: {tensorrt_unavailable()}")]
+
+
+class Recording:
+    """A graph model that keeps the emissions of the real words of every batch it computes."""
+
+    def __init__(self, model):
+        self.model, self.config, self.crf = model, model.config, model.crf
+        self.emissions = []
+
+    def eval(self):
+        return self
+
+    def parameters(self):
+        return self.model.parameters()
+
+    def __call__(self, text, regions=None, image_present=None):
+        out = self.model(text, regions, image_present)
+        self.emissions.append(out.emissions[text.word_mask].numpy())
+        return out
+
+
+@pytest.mark.parametrize("fp16", [False, True])
+def test_tensorrt_matches_torch_on_the_astronaut(exported, fp16):
+    torch_recognizer = load_backend(MODEL_DIR, "torch")
+    engine_recognizer = load_backend(MODEL_DIR, "tensorrt", device="cuda", fp16=fp16)
+    photo = skimage.data.astronaut()
+    expected_image, actual_image = torch_recognizer.encode_image(photo), engine_recognizer.encode_image(photo)
+    region_diff = np.abs(actual_image.regions - expected_image.regions).max()
+    print(f"tensorrt {'fp16' if fp16 else 'fp32'}: max region diff vs torch {region_diff:.4f}")
+    assert region_diff <= (0.1 if fp16 else 1e-2)
+    transcripts = ["Eileen Collins flew on the space shuttle Columbia for NASA", "Obama met Merkel in Berlin"]
+    for images in ([None, None], [expected_image, expected_image]):
+        expected = torch_recognizer.recognize_batch(transcripts, images)
+        actual = engine_recognizer.recognize_batch(transcripts, images)
+        for e, a in zip(expected, actual):
+            assert [(x.text, x.type) for x in a.entities] == [(x.text, x.type) for x in e.entities]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+def test_tensorrt_f1_on_twitter2017_test(exported, precision):
+    """Entity F1 of the engine within MAX_F1_DROP of the fp32 export (onnxruntime CPU), text only."""
+    sentences = read_conll(DEFAULT_DATA_DIR / "twitter2017" / "test.txt")
+    engine = load_backend(MODEL_DIR, "tensorrt", device="cuda", fp16=precision == "fp16").model
+    reference = OnnxRuntimeModel(exported)
+    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(reference.config), local_files_only=True)
+    words, gold = [s.tokens for s in sentences], [s.tags for s in sentences]
+    recorded = {name: Recording(model) for name, model in (("fp32 export", reference), (precision, engine))}
+    f1 = {name: entity_scores(gold, [t.tags for t in tag_words(model, tokenizer, words, [None] * len(words))])["overall"]["f1"]
+          for name, model in recorded.items()}
+    emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(*(m.emissions for m in recorded.values())))
+    print(f"tensorrt {precision}: entity F1 {f1[precision]:.2f} (fp32 export {f1['fp32 export']:.2f}), "
+          f"max emission diff {emission_diff:.4f}")
+    assert f1["fp32 export"] - f1[precision] <= MAX_F1_DROP
+    assert emission_diff <= MAX_EMISSION_DIFF[precision]
+
+
+def test_tensorrt_engine_is_cached_and_rebuilt_on_request(exported):
+    load_backend(MODEL_DIR, "tensorrt", device="cuda")
+    engine = exported.directory / "tensorrt" / "text.fp16.engine"
+    built = engine.stat().st_mtime_ns
+    load_backend(MODEL_DIR, "tensorrt", device="cuda")
+    assert engine.stat().st_mtime_ns == built
+    load_backend(MODEL_DIR, "tensorrt", device="cuda", force_engine_rebuild=True)
+    assert engine.stat().st_mtime_ns != built
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs a second CUDA device")
+def test_engines_run_on_the_requested_device(exported):
+    recognizer = load_backend(MODEL_DIR, "tensorrt", device="cuda:1")
+    assert recognizer.model.gpu.device == torch.device("cuda", 1)
+    assert recognizer.recognize("Obama met Merkel in Berlin").entities
