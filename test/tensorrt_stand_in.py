@@ -89,10 +89,10 @@ class StandInTensorRT:
         return _Parser(self, network)
 
     def Runtime(self, logger):
-        return SimpleNamespace(deserialize_cuda_engine=lambda data: self.call("deserialize_cuda_engine", self._engine, data))
+        def deserialize_cuda_engine(data: bytes):
+            return self.call("deserialize_cuda_engine", lambda plan: _Engine(self, json.loads(plan)), data)
 
-    def _engine(self, data: bytes):
-        return _Engine(self, json.loads(data))
+        return SimpleNamespace(deserialize_cuda_engine=deserialize_cuda_engine)
 
 
 class _Builder:

@@ -68,7 +68,8 @@ def test_engine_for_another_key_is_rebuilt(tmp_path, field, caplog):
     cache, build = EngineCache(tmp_path), Builder()
     cached_engine(cache, "text", KEY, build, force_rebuild=False)
     with caplog.at_level(logging.WARNING):
-        assert cached_engine(cache, "text", replace(KEY, **{field: CHANGES[field]}), build, force_rebuild=False) == b"engine 2"
+        changed = replace(KEY, **{field: CHANGES[field]})
+        assert cached_engine(cache, "text", changed, build, force_rebuild=False) == b"engine 2"
     assert f"built for another {field}" in caplog.text
 
 
@@ -76,11 +77,13 @@ def test_key_file_of_the_older_format_causes_a_rebuild(tmp_path, caplog):
     cache, build = EngineCache(tmp_path), Builder()
     cached_engine(cache, "text", KEY, build, force_rebuild=False)
     record = json.loads(cache.key_path("text").read_text())
-    old = {name: record["key"][name] for name in ("onnx_sha256", "tensorrt_version", "gpu_name", "compute_capability", "precision")}
+    old_fields = ("onnx_sha256", "tensorrt_version", "gpu_name", "compute_capability", "precision")
+    old = {name: record["key"][name] for name in old_fields}
     cache.key_path("text").write_text(json.dumps({"key": old, "engine_sha256": record["engine_sha256"]}))
     with caplog.at_level(logging.WARNING):
         assert cache.load("text", KEY) is None
-    assert "built for another mixed_precision_recipe, multiprocessors, network_flags, profile, workspace_bytes" in caplog.text
+    new_fields = "mixed_precision_recipe, multiprocessors, network_flags, profile, workspace_bytes"
+    assert f"built for another {new_fields}" in caplog.text
 
 
 def test_damaged_engine_or_key_file_is_rebuilt_never_loaded(tmp_path, caplog):

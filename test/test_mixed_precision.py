@@ -54,8 +54,9 @@ def test_small_graph_keeps_io_types_and_clamps_float32_minimum():
     assert ops["masked"].op_type == "Cast"  # the fp16 Add's output, cast back to the declared fp32
     assert [v.type.tensor_type.elem_type for v in converted.graph.output] == [TensorProto.FLOAT] * 2
     x = np.random.default_rng(1).normal(size=(3, 4)).astype(np.float32)
-    expected = [onnxruntime.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    sessions = [onnxruntime.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
                 for m in (source, converted)]
+    expected = [session.run(None, {"x": x}) for session in sessions]
     assert np.isfinite(expected[1][1]).all()
     assert np.abs(expected[0][0] - expected[1][0]).max() < 1e-2 and expected[1][0][:, 3].max() == 0
 
@@ -77,7 +78,8 @@ def test_recipe_on_the_export(exported):
                 for name in node.input:
                     assert initializers.get(name) != TensorProto.FLOAT16
                     producer = produced_by.get(name)
-                    assert producer is None or producer.op_type not in mixed_precision.FP16_OPS or name.endswith("__fp32")
+                    from_fp16_op = producer is not None and producer.op_type in mixed_precision.FP16_OPS
+                    assert not from_fp16_op or name.endswith("__fp32")
         source = exported.sidecar["graphs"][filename]
         types = [(v.name, v.type.tensor_type.elem_type) for v in [*graph.input, *graph.output]]
         expected = [(v["name"], onnx.helper.np_dtype_to_tensor_dtype(np.dtype(v["type"])))
@@ -110,8 +112,10 @@ class OnnxGraphs(GraphModel):
 
     def __init__(self, export, paths: dict[str, str]):
         super().__init__(export)
-        self.sessions = {graph: onnxruntime.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
-                         for graph, path in paths.items()}
+        self.sessions = {
+            graph: onnxruntime.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+            for graph, path in paths.items()
+        }
         self.emissions = []
 
     def run(self, graph, feeds):

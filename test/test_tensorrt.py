@@ -31,7 +31,8 @@ def tensorrt_unavailable() -> str | None:
     return None
 
 
-pytestmark = [needs_model, pytest.mark.skipif(bool(tensorrt_unavailable()), reason=f"tensorrt: {tensorrt_unavailable()}")]
+UNAVAILABLE = tensorrt_unavailable()
+pytestmark = [needs_model, pytest.mark.skipif(bool(UNAVAILABLE), reason=f"tensorrt: {UNAVAILABLE}")]
 
 
 class Recording:
@@ -79,8 +80,10 @@ def test_tensorrt_f1_on_twitter2017_test(exported, precision):
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(reference.config), local_files_only=True)
     words, gold = [s.tokens for s in sentences], [s.tags for s in sentences]
     recorded = {name: Recording(model) for name, model in (("fp32 export", reference), (precision, engine))}
-    f1 = {name: entity_scores(gold, [t.tags for t in tag_words(model, tokenizer, words, [None] * len(words))])["overall"]["f1"]
-          for name, model in recorded.items()}
+    f1 = {}
+    for name, model in recorded.items():
+        tagged = tag_words(model, tokenizer, words, [None] * len(words))
+        f1[name] = entity_scores(gold, [t.tags for t in tagged])["overall"]["f1"]
     emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(*(m.emissions for m in recorded.values())))
     print(f"tensorrt {precision}: entity F1 {f1[precision]:.2f} (fp32 export {f1['fp32 export']:.2f}), "
           f"max emission diff {emission_diff:.4f}")

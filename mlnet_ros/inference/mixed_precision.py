@@ -35,6 +35,7 @@ FP16_OPS = frozenset({
     "Transpose", "Unsqueeze", "Where",
 })
 FP16_MAX = float(np.finfo(np.float16).max)
+# Part of every fp16 engine's key: bump "version" whenever convert_to_mixed_precision changes.
 RECIPE = {"version": 1, "low_precision": "float16", "fp16_ops": sorted(FP16_OPS), "keep_io_types": True,
           "initializer_clamp": FP16_MAX}
 DIRECTORY = "fp16"

@@ -172,7 +172,9 @@ class TensorRTModel(GraphModel):
                 data = cached_engine(cache, name, key, build, force_engine_rebuild)
                 engine = runtime.deserialize_cuda_engine(data)
                 if engine is None:
-                    raise BackendUnavailable(f"{cache.engine_path(name)} does not deserialize; use force_engine_rebuild")
+                    raise BackendUnavailable(
+                        f"{cache.engine_path(name)} does not deserialize; use force_engine_rebuild"
+                    )
                 context = engine.create_execution_context()
                 if context is None:
                     raise BackendUnavailable(f"no execution context for {cache.engine_path(name)} (out of GPU memory?)")
