@@ -34,13 +34,26 @@ def _load_tensorrt(model_dir: Path, device: str, fp16: bool, force_engine_rebuil
     if not device.startswith("cuda"):
         raise BackendUnavailable(f"needs a CUDA device, got device {device!r}")
     from mlnet_ros.inference.backends.graph_recognizer import GraphRecognizer, verified_export
-    from mlnet_ros.inference.backends.tensorrt_backend import TensorRTModel, import_tensorrt
+    from mlnet_ros.inference.backends.tensorrt_backend import CudaDevice, TensorRTModel, import_tensorrt
 
-    import_tensorrt()  # fail before a possible ONNX export
+    trt = import_tensorrt()  # fail before a possible ONNX export
     export = verified_export(model_dir, export_if_missing=not auto)
-    recognizer = GraphRecognizer(model_dir, TensorRTModel(export, device, fp16, force_engine_rebuild), "tensorrt")
-    recognizer.warm_up()
+    try:
+        model = TensorRTModel(export, trt, CudaDevice(device), fp16, force_engine_rebuild)
+    except BackendUnavailable:
+        raise
+    except Exception as error:  # TensorRT and CUDA failures have no common base class
+        raise BackendUnavailable(f"engine build or load failed: {_one_line(error)}") from error
+    recognizer = GraphRecognizer(model_dir, model, "tensorrt")
+    try:
+        recognizer.warm_up()
+    except Exception as error:
+        raise BackendUnavailable(f"warm-up inference failed: {_one_line(error)}") from error
     return recognizer
+
+
+def _one_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def load_backend(
@@ -84,4 +97,4 @@ def _load_one(name: str, model_dir: Path, device: str, fp16: bool, force_engine_
             return _load_onnxruntime(model_dir, device, auto)
         return _load_tensorrt(model_dir, device, fp16, force_engine_rebuild, auto)
     except BackendUnavailable as error:
-        raise BackendUnavailable(f"{name}: {error}") from None
+        raise BackendUnavailable(f"{name}: {' '.join(str(error).split())}") from None

@@ -1,9 +1,11 @@
 """On-disk cache of serialized TensorRT engines, keyed by what makes an engine valid.
 
-An engine only runs on the GPU model and TensorRT version that built it, from the ONNX graph it
-was built from, at its precision. Each engine file has a key file beside it recording that key and
-the engine's own sha256; an engine is handed to the runtime only when both match, so a stale,
-foreign, truncated or corrupt file is rebuilt instead of deserialized.
+An engine only runs on the GPU model and TensorRT version that built it, and it is only the
+engine asked for when every other build input matches too: the ONNX graph, the mixed-precision
+recipe, the network flags, the optimization profile and the workspace. Each engine file has a key
+file beside it recording that key and the engine's own sha256; an engine is handed to the runtime
+only when both match, so a stale, foreign, truncated or corrupt file is rebuilt instead of
+deserialized (a key file of an older format lacks fields, so its engine is rebuilt too).
 """
 from __future__ import annotations
 
@@ -20,11 +22,23 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class EngineKey:
-    onnx_sha256: str
+    """Every input of an engine build; an engine is reused only for an equal key."""
+
+    onnx_sha256: str  # the exported fp32 graph
+    precision: str  # "fp16" (built from the mixed-precision graph) or "fp32" (from the export itself)
+    mixed_precision_recipe: str  # sha256 of the fp16 conversion recipe; "" for fp32
+    network_flags: tuple[str, ...]  # NetworkDefinitionCreationFlag names, e.g. ("STRONGLY_TYPED",)
+    profile: dict  # input name → (min, opt, max) shapes
+    workspace_bytes: int
     tensorrt_version: str
     gpu_name: str
     compute_capability: str
-    precision: str  # "fp16" or "fp32"
+    multiprocessors: int
+
+
+def key_record(key: EngineKey) -> dict:
+    """``key`` as its key file stores it (JSON types: tuples become lists)."""
+    return json.loads(json.dumps(asdict(key)))
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
@@ -53,12 +67,13 @@ class EngineCache:
             return None
         try:
             record = json.loads(key_path.read_text())
-            recorded_key, engine_sha256 = record["key"], record["engine_sha256"]
-        except (json.JSONDecodeError, KeyError, TypeError) as error:
+            recorded_key, engine_sha256 = dict(record["key"]), record["engine_sha256"]
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             log.warning("%s: unreadable key file (%s): rebuilding", key_path, error)
             return None
-        if recorded_key != asdict(key):
-            changed = sorted(field for field, value in asdict(key).items() if recorded_key.get(field) != value)
+        expected = key_record(key)
+        if recorded_key != expected:
+            changed = sorted(field for field, value in expected.items() if recorded_key.get(field) != value)
             log.warning("%s: built for another %s: rebuilding", engine_path, ", ".join(changed))
             return None
         data = engine_path.read_bytes()
@@ -72,7 +87,7 @@ class EngineCache:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.key_path(name).unlink(missing_ok=True)
         _write_atomically(self.engine_path(name), engine)
-        record = {"key": asdict(key), "engine_sha256": hashlib.sha256(engine).hexdigest()}
+        record = {"key": key_record(key), "engine_sha256": hashlib.sha256(engine).hexdigest()}
         _write_atomically(self.key_path(name), (json.dumps(record, indent=1) + "\n").encode())
 
 
