@@ -2,6 +2,7 @@
 mistakes with exit status 2, the utterances it times, and where --append-docs puts the report."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -65,6 +66,14 @@ def test_user_mistakes_are_one_line_and_status_2(arguments, message, tmp_path, c
     assert main([argument.format(tmp=tmp_path) for argument in arguments]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("mlnet_bench: error: " + message.format(tmp=tmp_path)), captured.err
+    assert captured.err.count("\n") == 1 and captured.out == ""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT can run here")
+def test_no_runnable_backend_is_one_line_and_status_1(capsys):
+    assert main(["--backends", "tensorrt"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("mlnet_bench: error: no backend could run here: tensorrt (")
     assert captured.err.count("\n") == 1 and captured.out == ""
 
 

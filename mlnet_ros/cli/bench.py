@@ -7,7 +7,8 @@ Prints a table on stdout and writes JSON with ``--json``; ``--append-docs`` appe
 "Inference backends (issue 5)" section of the source tree's docs/BENCHMARKS.md.
 
 User mistakes (missing model or data, bad --backends or --iterations, unwritable --json path,
---append-docs outside a source tree) print one line on stderr and exit with status 2.
+--append-docs outside a source tree) print one line on stderr and exit with status 2; a run in
+which no requested backend can run, or a measuring subprocess fails, exits with status 1.
 """
 from __future__ import annotations
 
@@ -86,8 +87,8 @@ COLUMNS = (
 )
 
 
-class WorkerFailed(RuntimeError):
-    """A measuring subprocess exited with an error (its own messages are on stderr already)."""
+class BenchFailed(RuntimeError):
+    """The run measured nothing, or a measuring subprocess failed (exit status 1)."""
 
 
 def utterances(data: Path | None) -> tuple[list[str], str]:
@@ -243,6 +244,11 @@ def available_backends(requested: list[str]) -> tuple[list[str], dict[str, str]]
     return [b for b in requested if b not in skipped], skipped
 
 
+def nothing_to_measure(skipped: dict[str, str]) -> BenchFailed:
+    """The error of a run in which none of the requested backends can run, saying why for each."""
+    return BenchFailed("no backend could run here: " + "; ".join(f"{b} ({r})" for b, r in skipped.items()))
+
+
 def run_worker(backend: str, model_dir: Path, texts: list[str], iterations: int) -> dict:
     """``measure`` in a fresh Python process (the texts go on its stdin): the figures, or
     ``{"not_run": reason}`` when the backend turns out unavailable there."""
@@ -250,7 +256,7 @@ def run_worker(backend: str, model_dir: Path, texts: list[str], iterations: int)
                "--iterations", str(iterations)]
     result = subprocess.run(command, input=json.dumps(texts), stdout=subprocess.PIPE, text=True)
     if result.returncode != 0:
-        raise WorkerFailed(f"measuring {backend} failed (exit status {result.returncode}; its messages are above)")
+        raise BenchFailed(f"measuring {backend} failed (exit status {result.returncode}; its messages are above)")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -363,6 +369,9 @@ def bench(args: argparse.Namespace, command: str) -> int:
         check_writable(args.json)
     docs = docs_file() if args.append_docs else None
     texts, source = utterances(args.data)
+    backends, skipped = available_backends(requested)
+    if not backends:
+        raise nothing_to_measure(skipped)
     try:
         read_config(args.model)
         model = f"{args.model} (model.safetensors sha256 {checkpoint_hash(args.model)[:12]})"
@@ -370,7 +379,6 @@ def bench(args: argparse.Namespace, command: str) -> int:
         gflops = count_gflops(args.model, texts, args.iterations)  # loads the model: fails early on a bad one
     except ModelLoadError as error:
         raise UsageError(f"--model: {error}") from None
-    backends, skipped = available_backends(requested)
     if set(backends) & {"onnxruntime", "tensorrt"}:
         ensure_export(args.model)  # export once, outside the timed loads
     results = {}
@@ -385,6 +393,8 @@ def bench(args: argparse.Namespace, command: str) -> int:
         figures["text_only_gflop_per_s"] = gflops["text_only_gflop"] / (figures["text_only_p50_ms"] / 1000)
         figures["with_image_gflop_per_s"] = gflops["with_image_gflop"] / (figures["with_image_p50_ms"] / 1000)
         results[backend] = figures
+    if not results:
+        raise nothing_to_measure(skipped)
     info = machine()
     report = report_markdown(results, info, skipped, gflops, command, model, source, args.iterations)
     print(report)
@@ -411,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as error:
         print(f"mlnet_bench: error: {error}", file=sys.stderr)
         return 2
-    except WorkerFailed as error:
+    except BenchFailed as error:
         print(f"mlnet_bench: error: {error}", file=sys.stderr)
         return 1
 
