@@ -19,6 +19,7 @@ setup(
             "mlnet_demo = mlnet_ros.cli.demo:main",
             "mlnet_tag = mlnet_ros.cli.tag:main",
             "mlnet_bench = mlnet_ros.cli.bench:main",
+            "mlnet_export = mlnet_ros.cli.export:main",
         ]
     },
 )

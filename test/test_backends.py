@@ -8,7 +8,7 @@ import pytest
 import mlnet_ros.inference.backends as backends
 from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.model.checkpoint import ModelLoadError
-from mlnet_ros.inference.onnx_export import main as export_main
+from mlnet_ros.cli.export import main as export_main
 
 
 class Loaded:

@@ -1,8 +1,14 @@
 """``mlnet_bench``: latency, throughput, load time, warm-up and memory of each inference backend.
 
 Every backend is measured in a fresh subprocess (honest load times and peak RSS), one after the
-other in one run, on Twitter-2017 test tweets. Prints a table, appends it as a dated run to the
-"Inference backends (issue 5)" section of docs/BENCHMARKS.md, and writes JSON with ``--json``.
+other in one run, on Twitter-2017 test tweets (``../shared/data`` beside the source tree), or on
+``--data FILE``, or, when neither is there (a colcon install), on built-in robot-style sentences.
+Prints a table on stdout and writes JSON with ``--json``; ``--append-docs`` appends the run to the
+"Inference backends (issue 5)" section of the source tree's docs/BENCHMARKS.md.
+
+User mistakes (missing model or data, bad --backends or --iterations, unwritable --json path,
+--append-docs outside a source tree) print one line on stderr and exit with status 2; a run in
+which no requested backend can run, or a measuring subprocess fails, exits with status 1.
 """
 from __future__ import annotations
 
@@ -18,14 +24,52 @@ from pathlib import Path
 
 import numpy as np
 
+from mlnet_ros.cli.tag import UsageError
+from mlnet_ros.core.conll import DataError, read_conll
 from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.model.checkpoint import ModelLoadError, read_config
 from mlnet_ros.inference.onnx_export import checkpoint_hash, ensure_export
+from mlnet_ros.model.checkpoint import ModelLoadError, read_config
 from mlnet_ros.paths import default_model_dir
-from training.data import DEFAULT_DATA_DIR, DataError, read_conll
 
-BENCHMARKS_MD = Path(__file__).resolve().parents[2] / "docs" / "BENCHMARKS.md"
+SOURCE_TREE = Path(__file__).resolve().parents[2]  # the repository, when this runs from a checkout
+BENCHMARKS_MD = SOURCE_TREE / "docs" / "BENCHMARKS.md"
+DEFAULT_DATA = SOURCE_TREE.parent / "shared" / "data" / "twitter2017" / "test.txt"
 SECTION = "## Inference backends (issue 5)"
+# Spoken-style requests to a service robot, with people, places, organisations and products.
+BUILTIN_UTTERANCES = (
+    "please bring this cup to Maria in the kitchen",
+    "take me to the Louvre",
+    "tell John Smith that the meeting with Siemens moved to Friday",
+    "is this the way to Heathrow airport",
+    "go to the charging station next to room 204",
+    "call Anna and say I am at the Hilton in Berlin",
+    "what time does the Apple store on Fifth Avenue open",
+    "follow Dr. Chen to the radiology department",
+    "put the Coca-Cola cans on the second shelf",
+    "show me the route to Central Park",
+    "remind Peter to send the report to Bosch tomorrow",
+    "this is Eileen Collins she flew for NASA",
+    "where is the Starbucks near Alexanderplatz",
+    "hand the iPhone to the man in the blue jacket",
+    "the delivery from Amazon goes to the front desk",
+    "drive to gate B12 and wait for Professor Okafor",
+    "play the new Taylor Swift album in the lobby",
+    "is Lisa still in the Toyota showroom",
+    "find the nearest pharmacy in Shibuya",
+    "bring the Lego set to the children's ward",
+    "ask Mohammed whether the Microsoft visitors have arrived",
+    "we are going to Lake Geneva on Saturday",
+    "Carlos left his Nike bag in the cafeteria",
+    "guide the visitors from Toyota to meeting room Everest",
+    "tell the nurse that Mr. Dubois needs water",
+    "what is the weather like in Barcelona today",
+    "pick up the package for Sophie from the DHL van",
+    "take this letter to the United Nations office on floor three",
+    "is the Tesla parked outside the Marriott",
+    "Kenji wants to watch the Real Madrid game",
+    "open the door for the Red Cross volunteers",
+    "say hello to Grandma Rosa from Naples",
+)
 BATCH = 32
 BATCH_REPEATS = 3
 DEVICES = {"torch": "cpu", "onnxruntime": "cpu", "tensorrt": "cuda"}
@@ -43,9 +87,24 @@ COLUMNS = (
 )
 
 
-def transcripts(data: Path) -> list[str]:
-    """The tweets of a CoNLL file as transcripts (tokens joined by spaces), in file order."""
-    return [" ".join(sentence.tokens) for sentence in read_conll(data)]
+class BenchFailed(RuntimeError):
+    """The run measured nothing, or a measuring subprocess failed (exit status 1)."""
+
+
+def utterances(data: Path | None) -> tuple[list[str], str]:
+    """The transcripts to time (a CoNLL file's sentences, tokens joined by spaces, in file order) and
+    where they come from: ``data``, else Twitter-2017 test if present, else BUILTIN_UTTERANCES."""
+    if data is None and not DEFAULT_DATA.is_file():
+        return list(BUILTIN_UTTERANCES), (
+            f"{len(BUILTIN_UTTERANCES)} built-in robot-style sentences "
+            f"(no Twitter-2017 test at {DEFAULT_DATA}; pass --data FILE for a CoNLL file)"
+        )
+    path = data or DEFAULT_DATA
+    try:
+        texts = [" ".join(sentence.tokens) for sentence in read_conll(path)]
+    except DataError as error:
+        raise UsageError(f"--data: {error}") from None
+    return texts, f"{len(texts)} sentences of {path}"
 
 
 def sample_images() -> list[np.ndarray]:
@@ -68,11 +127,10 @@ def peak_rss_mb() -> float:
     raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
-def measure(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
+def measure(backend: str, model_dir: Path, texts: list[str], iterations: int) -> dict:
     """All figures of one backend, measured in this process (run it in a fresh one)."""
     from mlnet_ros.inference.backends import load_backend
 
-    texts = transcripts(data)
     images = sample_images()
     started = time.perf_counter()
     recognizer = load_backend(model_dir, backend, DEVICES[backend])
@@ -91,9 +149,10 @@ def measure(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
         started = time.perf_counter()
         recognizer.recognize(texts[i % len(texts)], recognizer.encode_image(images[i % len(images)]))
         with_image.append(time.perf_counter() - started)
+    batches = [[texts[(r * BATCH + i) % len(texts)] for i in range(BATCH)] for r in range(BATCH_REPEATS)]
     started = time.perf_counter()
-    for repeat in range(BATCH_REPEATS):
-        recognizer.recognize_batch(texts[repeat * BATCH : (repeat + 1) * BATCH])
+    for batch in batches:
+        recognizer.recognize_batch(batch)
     batch_s = time.perf_counter() - started
 
     text_p50, text_p95 = percentiles_ms(text_only)
@@ -111,17 +170,24 @@ def measure(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
     }
 
 
-def count_gflops(model_dir: Path, data: Path, iterations: int) -> dict[str, float]:
+def torch_pipeline(model_dir: Path):
+    """The torch recognizer and the nn.Module it runs: what ``count_gflops`` counts on (the one
+    place that names the torch pipeline's class)."""
+    from mlnet_ros.inference.pipeline import TorchRecognizer
+
+    recognizer = TorchRecognizer(model_dir)
+    return recognizer, recognizer.model
+
+
+def count_gflops(model_dir: Path, texts: list[str], iterations: int) -> dict[str, float]:
     """Mean GFLOPs per utterance of the benchmark's inputs, counted on the torch model: torch's FLOP
     counter (matmuls, convolutions, attention) plus 8·H·(I+H) FLOPs per LSTM step and direction,
     which the counter does not see."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mlnet_ros.inference.pipeline import TorchRecognizer
-
     torch.set_num_threads(1)  # nothing is timed here; one thread cannot stall on busy cores
-    recognizer = TorchRecognizer(model_dir)
+    recognizer, model = torch_pipeline(model_dir)
     lstm_flops = []
 
     def count_lstm(module, inputs, output):
@@ -130,8 +196,8 @@ def count_gflops(model_dir: Path, data: Path, iterations: int) -> dict[str, floa
         directions = 2 if module.bidirectional else 1
         lstm_flops.append(8 * module.hidden_size * (module.input_size + module.hidden_size) * steps * directions)
 
-    hooks = [m.register_forward_hook(count_lstm) for m in recognizer.model.modules() if isinstance(m, torch.nn.LSTM)]
-    texts, images = transcripts(data), sample_images()
+    hooks = [m.register_forward_hook(count_lstm) for m in model.modules() if isinstance(m, torch.nn.LSTM)]
+    images = sample_images()
 
     def gflops(run) -> float:
         lstm_flops.clear()
@@ -178,12 +244,30 @@ def available_backends(requested: list[str]) -> tuple[list[str], dict[str, str]]
     return [b for b in requested if b not in skipped], skipped
 
 
-def run_worker(backend: str, model_dir: Path, data: Path, iterations: int) -> dict:
-    """``measure`` in a fresh Python process."""
+def nothing_to_measure(skipped: dict[str, str]) -> BenchFailed:
+    """The error of a run in which none of the requested backends can run, saying why for each."""
+    return BenchFailed("no backend could run here: " + "; ".join(f"{b} ({r})" for b, r in skipped.items()))
+
+
+def run_worker(backend: str, model_dir: Path, texts: list[str], iterations: int) -> dict:
+    """``measure`` in a fresh Python process (the texts go on its stdin): the figures, or
+    ``{"not_run": reason}`` when the backend turns out unavailable there."""
     command = [sys.executable, "-m", "mlnet_ros.cli.bench", "--worker", backend, "--model", str(model_dir),
-               "--data", str(data), "--iterations", str(iterations)]
-    result = subprocess.run(command, stdout=subprocess.PIPE, check=True, text=True)
+               "--iterations", str(iterations)]
+    result = subprocess.run(command, input=json.dumps(texts), stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        raise BenchFailed(f"measuring {backend} failed (exit status {result.returncode}; its messages are above)")
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def worker(backend: str, model_dir: Path, iterations: int) -> int:
+    """The subprocess side of ``run_worker``: one JSON line on stdout."""
+    try:
+        figures = measure(backend, model_dir, json.loads(sys.stdin.read()), iterations)
+    except BackendUnavailable as error:
+        figures = {"not_run": str(error)}
+    print(json.dumps(figures))
+    return 0
 
 
 def format_table(results: dict) -> str:
@@ -195,7 +279,7 @@ def format_table(results: dict) -> str:
 
 
 def report_markdown(
-    results: dict, info: dict, skipped: dict, gflops: dict, command: str, model: str, iterations: int
+    results: dict, info: dict, skipped: dict, gflops: dict, command: str, model: str, source: str, iterations: int
 ) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
@@ -203,7 +287,7 @@ def report_markdown(
         f"### mlnet_bench run, {when}",
         "",
         f"Machine: {info['cpu']}, {info['cores']} usable cores, {info['os']}; {versions}.",
-        f"Model: {model}. Command: `{command}`",
+        f"Model: {model}. Utterances: {source}. Command: `{command}`",
         "",
         format_table(results),
         "",
@@ -234,59 +318,112 @@ def append_report(report: str, path: Path = BENCHMARKS_MD) -> None:
     path.write_text(text)
 
 
-def main(argv: list[str] | None = None) -> int:
+def requested_backends(text: str) -> list[str]:
+    """The comma-separated ``--backends`` value as a list, in order, each once."""
+    requested = list(dict.fromkeys(b.strip() for b in text.split(",") if b.strip()))
+    unknown = [b for b in requested if b not in BACKENDS]
+    if unknown or not requested:
+        raise UsageError(f"--backends {text!r}: choose one or more of {', '.join(BACKENDS)}, comma-separated")
+    return requested
+
+
+def check_writable(path: Path) -> None:
+    """Raise UsageError unless ``path`` can be written as a file (checked before minutes of measuring)."""
+    directory = path.parent
+    if path.is_dir():
+        raise UsageError(f"--json {path}: is a directory")
+    if not directory.is_dir():
+        raise UsageError(f"--json {path}: directory {directory} does not exist")
+    if not os.access(path if path.exists() else directory, os.W_OK):
+        raise UsageError(f"--json {path}: not writable")
+
+
+def docs_file() -> Path:
+    """docs/BENCHMARKS.md of the source tree this code runs from; UsageError from an install."""
+    if not ((SOURCE_TREE / "package.xml").is_file() and BENCHMARKS_MD.is_file()):
+        raise UsageError(
+            f"--append-docs: this mlnet_bench runs from {SOURCE_TREE}, not from a source checkout with "
+            "docs/BENCHMARKS.md; run it from the source tree's venv, or leave out --append-docs"
+        )
+    return BENCHMARKS_MD
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="mlnet_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
     parser.add_argument("--iterations", type=int, default=20, help="utterances timed per latency figure")
     parser.add_argument("--model", type=Path, default=default_model_dir(), help="checkpoint (default: embedded model)")
     parser.add_argument("--data", type=Path, help="CoNLL file of utterances (default: Twitter-2017 test)")
     parser.add_argument("--json", type=Path, help="also write the figures here, keyed by backend")
-    parser.add_argument("--no-append", action="store_true", help=f"do not append the run to {BENCHMARKS_MD.name}")
+    parser.add_argument("--append-docs", action="store_true", help="append the run to the source tree's docs/BENCHMARKS.md")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    data = args.data or DEFAULT_DATA_DIR / "twitter2017" / "test.txt"
-    if args.worker:
-        print(json.dumps(measure(args.worker, args.model, data, args.iterations)))
-        return 0
+    return parser.parse_args(argv)
 
-    requested = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = sorted(set(requested) - set(BACKENDS))
-    if unknown:
-        parser.error(f"unknown backends {unknown}; choose from {', '.join(BACKENDS)}")
+
+def bench(args: argparse.Namespace, command: str) -> int:
+    """Check the arguments, measure, print the report and write what was asked for."""
+    requested = requested_backends(args.backends)
+    if args.iterations < 1:
+        raise UsageError(f"--iterations {args.iterations}: must be at least 1")
+    if args.json:
+        check_writable(args.json)
+    docs = docs_file() if args.append_docs else None
+    texts, source = utterances(args.data)
+    backends, skipped = available_backends(requested)
+    if not backends:
+        raise nothing_to_measure(skipped)
     try:
         read_config(args.model)
-        transcripts(data)
-    except (ModelLoadError, DataError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    backends, skipped = available_backends(requested)
+        model = f"{args.model} (model.safetensors sha256 {checkpoint_hash(args.model)[:12]})"
+        print("counting FLOPs on the torch model ...", file=sys.stderr, flush=True)
+        gflops = count_gflops(args.model, texts, args.iterations)  # loads the model: fails early on a bad one
+    except ModelLoadError as error:
+        raise UsageError(f"--model: {error}") from None
     if set(backends) & {"onnxruntime", "tensorrt"}:
         ensure_export(args.model)  # export once, outside the timed loads
     results = {}
     for backend in backends:
         print(f"measuring {backend} ...", file=sys.stderr, flush=True)
-        results[backend] = run_worker(backend, args.model, data, args.iterations)
-    gflops = count_gflops(args.model, data, args.iterations)
-    for figures in results.values():
+        figures = run_worker(backend, args.model, texts, args.iterations)
+        if "not_run" in figures:
+            skipped[backend] = figures["not_run"]
+            continue
         figures["text_only_gflop"] = gflops["text_only_gflop"]
         figures["with_image_gflop"] = gflops["with_image_gflop"]
         figures["text_only_gflop_per_s"] = gflops["text_only_gflop"] / (figures["text_only_p50_ms"] / 1000)
         figures["with_image_gflop_per_s"] = gflops["with_image_gflop"] / (figures["with_image_p50_ms"] / 1000)
+        results[backend] = figures
+    if not results:
+        raise nothing_to_measure(skipped)
     info = machine()
-    threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if "OMP_NUM_THREADS" in os.environ else ""
-    command = threads + "mlnet_bench " + " ".join(sys.argv[1:] if argv is None else argv)
-    model = f"{args.model} (model.safetensors sha256 {checkpoint_hash(args.model)[:12]})"
-    report = report_markdown(results, info, skipped, gflops, command, model, args.iterations)
+    report = report_markdown(results, info, skipped, gflops, command, model, source, args.iterations)
     print(report)
     if args.json:
-        machine_info = {**info, "backends_not_run": skipped}
-        args.json.write_text(json.dumps({**results, "machine": machine_info}, indent=2) + "\n")
-    if not args.no_append:
-        if BENCHMARKS_MD.parent.is_dir():
-            append_report(report)
-        else:
-            print(f"{BENCHMARKS_MD.parent}: no docs directory beside the sources; report not appended", file=sys.stderr)
+        document = {**results, "machine": {**info, "backends_not_run": skipped, "utterances": source}}
+        try:
+            args.json.write_text(json.dumps(document, indent=2) + "\n")
+        except OSError as error:
+            raise UsageError(f"--json {args.json}: {error.strerror}") from None
+    if docs:
+        append_report(report, docs)
+        print(f"appended the run to {docs}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.worker:
+        return worker(args.worker, args.model, args.iterations)
+    threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if "OMP_NUM_THREADS" in os.environ else ""
+    command = threads + "mlnet_bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    try:
+        return bench(args, command)
+    except UsageError as error:
+        print(f"mlnet_bench: error: {error}", file=sys.stderr)
+        return 2
+    except BenchFailed as error:
+        print(f"mlnet_bench: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

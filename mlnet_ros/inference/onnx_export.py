@@ -6,11 +6,10 @@
   stays closed and the emissions equal the model's text-only emissions.
 CRF decoding stays in numpy (``mlnet_ros.model.crf``); its parameters are stored in the sidecar.
 
-Command line: ``python -m mlnet_ros.inference.onnx_export --model DIR [--out DIR]``.
+Command line: ``mlnet_export --model DIR [--out DIR]`` (``mlnet_ros.cli.export``).
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -277,20 +276,7 @@ def ensure_export(model_dir: Path, out_dir: Path | None = None) -> Export:
     return verify_export(out_dir, source_hash)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mlnet_ros.inference.onnx_export", description=__doc__.splitlines()[0])
-    parser.add_argument("--model", type=Path, required=True, help="checkpoint directory")
-    parser.add_argument("--out", type=Path, help="output directory (default: ~/.cache/mlnet_ros/<checkpoint sha256>)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    try:
-        out_dir = export_onnx(args.model, args.out)
-    except ModelLoadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(out_dir)
-    return 0
-
-
 if __name__ == "__main__":
+    from mlnet_ros.cli.export import main
+
     sys.exit(main())
