@@ -30,7 +30,7 @@ from mlnet_ros.model.backbone import CROP_SIZE
 from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
-from training.train import set_seed
+from training.train import parameter_groups, set_seed
 from training.tweet_images import TweetImages
 from training.visual_check import build_visual_set
 
@@ -121,12 +121,8 @@ def pretrain(
             pools.append(images.features)
     image_pool = torch.cat(pools) if pools else None
     parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("text_encoder.")], "lr": settings.lr},
-         {"params": [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("text_encoder.")]
-          + list(mlm_head.parameters()) + list(mvm_head.parameters()), "lr": 1e-3}],
-        weight_decay=0.01,
-    )
+    heads = [*mlm_head.parameters(), *mvm_head.parameters()]
+    optimizer = torch.optim.AdamW(parameter_groups(model, settings.lr, 1e-3, heads), weight_decay=0.01)
     black = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)  # pixels −1 after normalisation
     with torch.no_grad():
         masked_features = model.backbone(model.backbone.normalize(black))[0]

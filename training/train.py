@@ -6,6 +6,7 @@ import logging
 import random
 import resource
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,15 +49,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
-    """AdamW with the encoder's small lr and the head's large lr; linear warmup then linear decay."""
+def parameter_groups(
+    model: MLNetModel, encoder_lr: float, head_lr: float, extra_head_parameters: Sequence[torch.nn.Parameter] = ()
+) -> list[dict]:
+    """Optimizer groups: the trainable text-encoder layers at ``encoder_lr``; the other trainable
+    parameters, then ``extra_head_parameters`` (e.g. of pretraining heads), at ``head_lr``."""
     encoder, head = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
             (encoder if name.startswith("text_encoder.") else head).append(p)
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder, "lr": settings.encoder_lr}, {"params": head, "lr": settings.head_lr}], weight_decay=0.01
-    )
+    return [{"params": encoder, "lr": encoder_lr}, {"params": head + list(extra_head_parameters), "lr": head_lr}]
+
+
+def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
+    """AdamW with the encoder's small lr and the head's large lr; linear warmup then linear decay."""
+    groups = parameter_groups(model, settings.encoder_lr, settings.head_lr)
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     warmup = max(1, int(settings.warmup * total_steps))
 
     def factor(step: int) -> float:

@@ -18,6 +18,7 @@ import numpy as np
 import skimage.data
 import torch
 
+from mlnet_ros.core.labels import ENTITY_TYPES
 from mlnet_ros.model.backbone import image_crops
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 
@@ -64,9 +65,6 @@ def names(split: str) -> list[str]:
     first, second = NAME_SYLLABLES
     single = [a + b for a in first for b in second if a + b not in TEST_NAMES]
     return single + [f"{a} {b}" for a, b in zip(single[::7], single[3::7])]
-
-
-ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 
 
 def _gray(image: np.ndarray) -> np.ndarray:

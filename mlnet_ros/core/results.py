@@ -5,8 +5,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
-
 
 @dataclass(frozen=True)
 class Box:
