@@ -50,6 +50,13 @@ def test_config_json_round_trip():
         MLNetConfig.from_dict({**json.loads(config.to_json()), "bogus": 1})
 
 
+def test_shapes_come_from_the_config_and_are_not_serialised():
+    config = embedded_config()
+    assert (config.crop_size, config.grid_size, config.cells_per_crop) == (224, 7, 49)
+    assert config.num_regions == (config.num_crops + 1) * config.cells_per_crop
+    assert not {"crop_size", "grid_size", "cells_per_crop", "num_regions"} & set(json.loads(config.to_json()))
+
+
 def test_shapes_with_and_without_image(model, tokenizer):
     text = batch_of(model, tokenizer, [WORDS, WORDS[:4]])
     crops = torch.rand(2, model.config.num_crops + 1, 3, 224, 224) * 255

@@ -7,7 +7,7 @@ import skimage.data
 from test_model_support import SHIPPED_MODEL, tiny_model, tiny_text_encoder
 
 from mlnet_ros.model.checkpoint import ModelLoadError, save_checkpoint
-from mlnet_ros.core.results import ImageFeatures, Recognition
+from mlnet_ros.core.results import Box, ImageFeatures, Recognition
 from mlnet_ros.inference.pipeline import load_recognizer
 from mlnet_ros.core.text_inputs import split_words
 
@@ -18,6 +18,15 @@ def test_split_words_keeps_offsets():
     assert all(transcript[a:b] == w for w, a, b in words)
     assert [w for w, _, _ in words] == ["RT", "@nasa", ":", "Kelso's", "mid-size", "#launch", "at", "10:30", "in", "St",
                                         ".", "Louis", "!", "!", "https://t.co/x1", "ok", "?"]
+
+
+def test_cell_boxes_follow_the_grid_of_the_regions():
+    crops = (Box(0, 0, 300, 300), Box(30, 60, 90, 120))
+    three_by_three = ImageFeatures(np.zeros((2, 9, 4), np.float32), crops, 300, 300)
+    assert three_by_three.cell_box(0, 8) == Box(200, 200, 100, 100)
+    assert three_by_three.region_box(9 + 4) == Box(60, 100, 30, 40)  # crop 1, centre cell
+    seven_by_seven = ImageFeatures(np.zeros((2, 49, 4), np.float32), crops, 300, 300)
+    assert seven_by_seven.cell_box(0, 48) == Box(257, 257, 43, 43) == seven_by_seven.region_box(48)
 
 
 @pytest.fixture(scope="module")

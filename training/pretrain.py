@@ -26,7 +26,6 @@ from transformers import AutoTokenizer
 
 from mlnet_ros.model.checkpoint import save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.backbone import CROP_SIZE
 from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
@@ -123,7 +122,7 @@ def pretrain(
     parameters = [p for p in model.parameters() if p.requires_grad]
     heads = [*mlm_head.parameters(), *mvm_head.parameters()]
     optimizer = torch.optim.AdamW(parameter_groups(model, settings.lr, 1e-3, heads), weight_decay=0.01)
-    black = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)  # pixels −1 after normalisation
+    black = torch.zeros(1, 3, config.crop_size, config.crop_size)  # pixels −1 after normalisation
     with torch.no_grad():
         masked_features = model.backbone(model.backbone.normalize(black))[0]
     generator = torch.Generator().manual_seed(settings.seed)

@@ -29,9 +29,9 @@ class ImageCounts:
 
 @dataclass
 class TweetImages:
-    """``features[rows[i]]`` holds sentence i's (s+1, C, 7, 7) backbone features; ``rows[i]`` None = no image."""
+    """``features[rows[i]]`` holds sentence i's (s+1, C, grid, grid) backbone features; ``rows[i]`` None = no image."""
 
-    features: torch.Tensor  # (images, s+1, C, 7, 7) float16
+    features: torch.Tensor  # (images, s+1, C, grid, grid) float16
     rows: list[int | None]
     counts: ImageCounts = field(default_factory=ImageCounts)
 
@@ -74,13 +74,13 @@ def tweet_images(model, sentences: list[Sentence], folders: list[Path]) -> Tweet
         else:
             counts.used += 1
         rows.append(row if isinstance(row, int) else None)
-    channels = model.config.image_channels
-    empty = torch.zeros(0, model.config.num_crops + 1, channels, 7, 7, dtype=torch.float16)
+    config = model.config
+    empty = torch.zeros(0, config.num_crops + 1, config.image_channels, config.grid_size, config.grid_size, dtype=torch.float16)
     return TweetImages(torch.stack(features) if features else empty, rows, counts)
 
 
 def sentence_regions(model, images: TweetImages | None, count: int) -> list[torch.Tensor | None]:
-    """Per sentence: (s+1, 49, d) regions from ``model``'s current image layers, or None."""
+    """Per sentence: (s+1, cells, d) regions from ``model``'s current image layers, or None."""
     if images is None:
         return [None] * count
     with torch.inference_mode():

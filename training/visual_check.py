@@ -134,7 +134,7 @@ class VisualSet:
     tags: list[list[str]]
     image: list[int]
     match: list[float]  # 1 = image-referring sentence with its photo, 0 = mismatched pair
-    features: torch.Tensor  # (images, s+1, C, 7, 7) frozen backbone features, float16
+    features: torch.Tensor  # (images, s+1, C, grid, grid) frozen backbone features, float16
 
 
 def build_visual_set(

@@ -1,6 +1,6 @@
 """Export a checkpoint to two ONNX graphs (image path, text path) with a JSON sidecar, into a cache dir.
 
-- ``image.onnx``: crops (images, s+1, 3, 224, 224) float32 in 0..255 → regions (images, s+1, 49, d).
+- ``image.onnx``: crops (images, s+1, 3, crop, crop) float32 in 0..255 → regions (images, s+1, cells, d).
 - ``text.onnx``: wordpieces, words, chars, regions, image_present → emissions, match score, gate,
   cross-attention. Text-only inputs pass one all-zero crop with ``image_present`` False: the gate
   stays closed and the emissions equal the model's text-only emissions.
@@ -148,9 +148,10 @@ def example_inputs(model: MLNetModel, tokenizer) -> dict[str, tuple[torch.Tensor
         )[0]
     text = TextBatch.collate(windows)
     crops = config.num_crops + 1
-    regions = torch.randn(2, crops, 49, config.text_hidden)
+    regions = torch.randn(2, crops, config.cells_per_crop, config.text_hidden)
+    side = config.crop_size
     return {
-        IMAGE_GRAPH: (torch.rand(2, crops, 3, 224, 224) * 255,),
+        IMAGE_GRAPH: (torch.rand(2, crops, 3, side, side) * 255,),
         TEXT_GRAPH: (
             text.input_ids, text.attention_mask, text.word_starts, text.word_mask, text.char_ids,
             regions, torch.tensor([True, False]),

@@ -68,8 +68,7 @@ def build_entities(
         confidence = min(tagging.marginals[i, label_index[tagging.tags[i]]] for i in range(first, end))
         box = None
         if image is not None and tagging.image_used and tagging.attention is not None:
-            region = int(tagging.attention[first:end].sum(axis=0).argmax())
-            box = image.cell_box(*divmod(region, 49))
+            box = image.region_box(int(tagging.attention[first:end].sum(axis=0).argmax()))
         entities.append(RecognizedEntity(transcript[start:stop], kind, start, stop, float(confidence), box))
     return tuple(entities)
 

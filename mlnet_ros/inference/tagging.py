@@ -30,7 +30,7 @@ def tag_words(
     regions: list[torch.Tensor | None],
     batch_size: int = 32,
 ) -> list[WordTagging]:
-    """Tag each word list; ``regions[i]`` is an (s+1, 49, d) tensor for list i, or None (text only)."""
+    """Tag each word list; ``regions[i]`` is an (s+1, cells, d) tensor for list i, or None (text only)."""
     model.eval()
     config = model.config
     device = next(model.parameters()).device

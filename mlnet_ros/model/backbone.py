@@ -1,4 +1,4 @@
-"""Frozen CNN backbones: 224x224 crops → 7x7 region features, plus the ImageNet class head (for MVM)."""
+"""Frozen CNN backbones: crops → grid_size x grid_size region features, plus the ImageNet class head (for MVM)."""
 from __future__ import annotations
 
 import cv2
@@ -8,8 +8,6 @@ from torch import nn
 
 from mlnet_ros.core.config import EFFICIENTNET_PACKAGE, MLNetConfig
 from mlnet_ros.core.results import Box
-
-CROP_SIZE = 224
 
 
 class BaseWeightsError(RuntimeError):
@@ -58,7 +56,7 @@ def _resnet(name: str, weights_path: str) -> tuple[nn.Module, nn.Module]:
 
 
 class ImageBackbone(nn.Module):
-    """Frozen backbone: normalised (N, 3, 224, 224) → (N, C, 7, 7) features; ``classify`` gives ImageNet logits."""
+    """Frozen backbone: normalised (N, 3, crop, crop) → (N, C, grid, grid) features; ``classify`` gives ImageNet logits."""
 
     def __init__(self, config: MLNetConfig):
         super().__init__()
@@ -77,28 +75,29 @@ class ImageBackbone(nn.Module):
         return super().train(False)  # frozen: batch-norm statistics and dropout stay in eval mode
 
     def normalize(self, crops: torch.Tensor) -> torch.Tensor:
-        """uint8-range (N, 3, 224, 224) float crops → backbone input."""
+        """uint8-range (N, 3, crop, crop) float crops → backbone input."""
         return (crops / 255.0 - self.mean) / self.std
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return self.features(pixels)
 
     def classify(self, features: torch.Tensor) -> torch.Tensor:
-        """ImageNet logits of (N, C, 7, 7) features (used as MVM targets when no detector labels exist)."""
+        """ImageNet logits of (N, C, grid, grid) features (used as MVM targets when no detector labels exist)."""
         return self.classifier(features.mean(dim=(2, 3)))
 
 
 def crop_and_resize(rgb: np.ndarray, boxes: list[Box]) -> torch.Tensor:
-    """Cut ``boxes`` out of an (H, W, 3) uint8 image and resize each to 224x224: (len(boxes), 3, 224, 224) float."""
+    """Cut ``boxes`` out of an (H, W, 3) uint8 image and resize each to the crop size: (len(boxes), 3, crop, crop) float."""
+    size = MLNetConfig.crop_size
     crops = []
     for b in boxes:
         patch = rgb[b.y : b.y + b.height, b.x : b.x + b.width]
-        crops.append(cv2.resize(patch, (CROP_SIZE, CROP_SIZE), interpolation=cv2.INTER_AREA))
+        crops.append(cv2.resize(patch, (size, size), interpolation=cv2.INTER_AREA))
     return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
 
 
 def image_crops(rgb: np.ndarray, proposer, count: int) -> tuple[torch.Tensor, list[Box]]:
-    """The global image plus ``count`` proposed crops, as (count+1, 3, 224, 224) floats and their boxes."""
+    """The global image plus ``count`` proposed crops, as (count+1, 3, crop, crop) floats and their boxes."""
     height, width = rgb.shape[:2]
     boxes = [Box(0, 0, width, height)] + proposer.propose(rgb, count)
     return crop_and_resize(rgb, boxes), boxes

@@ -1,7 +1,7 @@
 """MLNet (paper §3): text + image transformers, K/V fusion, cross-attention, matching gate, BiLSTM-CRF.
 
 The forward pass is split into parts that other backends can export separately:
-(a) ``encode_image``: crops → backbone 7x7 features → ``tanh(W v + b)`` → image transformer → regions;
+(a) ``encode_image``: crops → backbone grid features → ``tanh(W v + b)`` → image transformer → regions;
 (b) ``forward``: wordpieces + chars (+ regions) → emissions, matching score, cross-attention;
 (c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.model.crf.viterbi``/``marginals`` (numpy).
 """
@@ -144,7 +144,7 @@ class MLNetModel(nn.Module):
 
         self.backbone = ImageBackbone(config)
         self.region_projection = nn.Linear(config.image_channels, d)
-        self.region_position = nn.Parameter(torch.zeros(config.num_crops + 1, 49, d))
+        self.region_position = nn.Parameter(torch.zeros(config.num_crops + 1, config.cells_per_crop, d))
         layer = nn.TransformerEncoderLayer(
             d, config.image_heads, config.image_intermediate, dropout=0.1, activation="gelu", batch_first=True
         )
@@ -164,29 +164,29 @@ class MLNetModel(nn.Module):
 
     # (a) image path -------------------------------------------------------------------------
     def backbone_features(self, crops: torch.Tensor) -> torch.Tensor:
-        """(N, s+1, 3, 224, 224) crops in 0..255 → frozen (N, s+1, C, 7, 7) backbone features."""
+        """(N, s+1, 3, crop, crop) crops in 0..255 → frozen (N, s+1, C, grid, grid) backbone features."""
         n, k = crops.shape[:2]
         with torch.no_grad():
             features = self.backbone(self.backbone.normalize(crops.flatten(0, 1)))
         return features.view(n, k, *features.shape[1:])
 
     def regions_from_features(self, features: torch.Tensor) -> torch.Tensor:
-        """(N, s+1, C, 7, 7) backbone features → (N, s+1, 49, d) regions after the image transformer."""
+        """(N, s+1, C, grid, grid) backbone features → (N, s+1, cells, d) regions after the image transformer."""
         n, k, c = features.shape[:3]
-        cells = features.flatten(3).transpose(2, 3)  # (N, s+1, 49, C)
+        cells = features.flatten(3).transpose(2, 3)  # (N, s+1, cells, C)
         projected = torch.tanh(self.region_projection(cells)) + self.region_position
-        encoded = self.image_transformer(projected.view(n, k * 49, -1))
-        return encoded.view(n, k, 49, -1)
+        encoded = self.image_transformer(projected.view(n, k * self.config.cells_per_crop, -1))
+        return encoded.view(n, k, self.config.cells_per_crop, -1)
 
     def encode_image(self, crops: torch.Tensor) -> torch.Tensor:
-        """Part (a): (N, s+1, 3, 224, 224) crops → (N, s+1, 49, d) regions (cacheable per image)."""
+        """Part (a): (N, s+1, 3, crop, crop) crops → (N, s+1, cells, d) regions (cacheable per image)."""
         return self.regions_from_features(self.backbone_features(crops))
 
     # (b) text, fusion, BiLSTM → emissions --------------------------------------------------
     def forward(
         self, text: TextBatch, regions: torch.Tensor | None = None, image_present: torch.Tensor | None = None
     ) -> MLNetOutput:
-        """Part (b). ``regions``: (B, s+1, 49, d) or None; ``image_present``: (B,) bool, rows without an image."""
+        """Part (b). ``regions``: (B, s+1, cells, d) or None; ``image_present``: (B,) bool, rows without an image."""
         hidden = self.text_encoder(input_ids=text.input_ids, attention_mask=text.attention_mask).last_hidden_state
         words = torch.gather(hidden, 1, text.word_starts.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
         mask = text.word_mask.unsqueeze(-1).float()

@@ -43,7 +43,7 @@ class GraphModel(ABC):
         yield torch.empty(0)
 
     def encode_image(self, crops: torch.Tensor) -> torch.Tensor:
-        """(N, s+1, 3, 224, 224) crops in 0..255 → (N, s+1, 49, d) regions."""
+        """(N, s+1, 3, crop, crop) crops in 0..255 → (N, s+1, cells, d) regions."""
         pixels = np.ascontiguousarray(crops.numpy(), dtype=np.float32)
         return torch.from_numpy(self.run(IMAGE_GRAPH, {"crops": pixels})[0])
 
@@ -53,7 +53,7 @@ class GraphModel(ABC):
         """Emissions, matching score, gate and cross-attention, as ``MLNetModel.forward`` in eval mode."""
         batch = text.input_ids.shape[0]
         if regions is None:  # one all-zero crop, gate closed: the text-only emissions
-            pixels = np.zeros((batch, 1, 49, self.config.text_hidden), dtype=np.float32)
+            pixels = np.zeros((batch, 1, self.config.cells_per_crop, self.config.text_hidden), dtype=np.float32)
             present = np.zeros(batch, dtype=bool)
         else:
             pixels = np.ascontiguousarray(regions.numpy(), dtype=np.float32)

@@ -39,7 +39,7 @@ def import_tensorrt():
 def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, ...], ...]]]:
     """(min, opt, max) shape of every dynamic input, per graph: batch 1..32 windows, 1..max_length
     wordpieces, 1..s+1 crops in the text graph (1 = text only), 1..4 images of s+1 crops."""
-    crops, d = config.num_crops + 1, config.text_hidden
+    crops, cells, d, side = config.num_crops + 1, config.cells_per_crop, config.text_hidden, config.crop_size
     pieces, words, chars = (1, 48, config.max_length), (1, 24, config.max_length - 2), (1, 12, config.max_word_chars)
     batch = (1, 1, MAX_BATCH)
 
@@ -47,14 +47,14 @@ def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, 
         return tuple(tuple(axis[i] if isinstance(axis, tuple) else axis for axis in axes) for i in range(3))
 
     return {
-        IMAGE_GRAPH: {"crops": shapes((1, 1, MAX_IMAGES), crops, 3, 224, 224)},
+        IMAGE_GRAPH: {"crops": shapes((1, 1, MAX_IMAGES), crops, 3, side, side)},
         TEXT_GRAPH: {
             "input_ids": shapes(batch, pieces),
             "attention_mask": shapes(batch, pieces),
             "word_starts": shapes(batch, words),
             "word_mask": shapes(batch, words),
             "char_ids": shapes(batch, words, chars),
-            "regions": shapes(batch, (1, crops, crops), 49, d),
+            "regions": shapes(batch, (1, crops, crops), cells, d),
             "image_present": shapes(batch),
         },
     }
