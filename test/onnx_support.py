@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from test_model_support import SHIPPED_MODEL
 
-from mlnet_ros.inference.onnx_export import Export, ensure_export
+from mlnet_ros.inference.export_format import Export
+from mlnet_ros.inference.onnx_export import ensure_export
 
 # The embedded default; MLNET_TEST_MODEL_DIR points the tests at another trained model.
 MODEL_DIR = Path(os.environ.get("MLNET_TEST_MODEL_DIR") or SHIPPED_MODEL)

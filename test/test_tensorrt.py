@@ -15,7 +15,7 @@ from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
 from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt, profile_shapes
 from mlnet_ros.core.config import embedded_config
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH
 
 KEY = EngineKey("ab" * 32, "10.3.0", "Orin", "8.7", "fp16")
 

@@ -22,11 +22,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
-from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
+from mlnet_ros.model.checkpoint import save_checkpoint
+from mlnet_ros.model.pretrained import build_model, load_tokenizer
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
 from training.train import parameter_groups, set_seed
@@ -100,8 +99,8 @@ def pretrain(
     own image (matched) and with another tweet's image (mismatched).
     """
     set_seed(settings.seed)
-    model = MLNetModel(config)
-    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+    model = build_model(config)
+    tokenizer = load_tokenizer(config)
     d = config.text_hidden
     mlm_head = MaskedLMHead(model.text_encoder.embeddings.word_embeddings)
     mvm_head = nn.Linear(d, model.backbone.classifier.out_features)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.model.checkpoint import ModelLoadError, read_config
+from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
 from mlnet_ros.inference.onnx_export import checkpoint_hash, ensure_export
 from mlnet_ros.paths import default_model_dir
 from training.data import DEFAULT_DATA_DIR, DataError, read_conll
@@ -118,10 +118,10 @@ def count_gflops(model_dir: Path, data: Path, iterations: int) -> dict[str, floa
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from mlnet_ros.inference.pipeline import TorchRecognizer
+    from mlnet_ros.inference.backends import load_backend
 
     torch.set_num_threads(1)  # nothing is timed here; one thread cannot stall on busy cores
-    recognizer = TorchRecognizer(model_dir)
+    recognizer = load_backend(model_dir, "torch")
     lstm_flops = []
 
     def count_lstm(module, inputs, output):
@@ -130,7 +130,7 @@ def count_gflops(model_dir: Path, data: Path, iterations: int) -> dict[str, floa
         directions = 2 if module.bidirectional else 1
         lstm_flops.append(8 * module.hidden_size * (module.input_size + module.hidden_size) * steps * directions)
 
-    hooks = [m.register_forward_hook(count_lstm) for m in recognizer.model.modules() if isinstance(m, torch.nn.LSTM)]
+    hooks = [m.register_forward_hook(count_lstm) for m in recognizer.runner.model.modules() if isinstance(m, torch.nn.LSTM)]
     texts, images = transcripts(data), sample_images()
 
     def gflops(run) -> float:

