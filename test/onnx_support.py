@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from test_model_support import SHIPPED_MODEL
 
-from mlnet_ros.inference.onnx_export import Export, ensure_export
+from mlnet_ros.inference.export_format import Export
+from mlnet_ros.inference.onnx_export import ensure_export
 
 # The embedded default; MLNET_TEST_MODEL_DIR points the tests at another trained model.
 MODEL_DIR = Path(os.environ.get("MLNET_TEST_MODEL_DIR") or SHIPPED_MODEL)
@@ -31,3 +32,19 @@ def exported(onnx_cache, monkeypatch) -> Export:
     """The verified export, with XDG_CACHE_HOME pointing at its cache for this test (and its subprocesses)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
     return ensure_export(MODEL_DIR)
+
+
+class RecordingRunner:
+    """A runner that keeps the emissions of the real words of every batch its ``runner`` computes."""
+
+    def __init__(self, runner):
+        self.runner, self.config, self.crf = runner, runner.config, runner.crf
+        self.emissions = []
+
+    def encode_crops(self, crops):
+        return self.runner.encode_crops(crops)
+
+    def run_text(self, batch, regions):
+        out = self.runner.run_text(batch, regions)
+        self.emissions.append(out.emissions[batch.word_mask])
+        return out

@@ -1,14 +1,19 @@
 """Backend selection: explicit names, ``auto`` fallback order and its log, clear errors."""
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
 
 import pytest
+from test_model_support import tiny_config
 
 import mlnet_ros.inference.backends as backends
 from mlnet_ros.inference.backends import BackendUnavailable, load_backend
-from mlnet_ros.model.checkpoint import ModelLoadError
 from mlnet_ros.cli.export import main as export_main
+from mlnet_ros.core.checkpoint_files import ModelLoadError
+from mlnet_ros.inference.backends.loading import graph_tokenizer
 
 
 class Loaded:
@@ -64,3 +69,16 @@ def test_tensorrt_on_cpu_is_unavailable_with_a_reason(tmp_path):
 def test_export_command_reports_a_missing_model_in_one_line(tmp_path, capsys):
     assert export_main(["--model", str(tmp_path / "absent"), "--out", str(tmp_path / "onnx")]) == 2
     assert capsys.readouterr().err.strip().count("\n") == 0
+
+
+def test_importing_the_backends_imports_no_torch_transformers_or_onnx():
+    code = "import sys, mlnet_ros.inference.backends; print(sorted({'torch', 'transformers', 'onnx'} & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert json.loads(result.stdout.replace("'", '"')) == []
+
+
+def test_graph_backends_need_a_tokenizer_json(tmp_path):
+    (tmp_path / "config.json").write_text("{}")  # a text encoder directory with only vocab.txt
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n")
+    with pytest.raises(BackendUnavailable, match="tokenizer.json is missing"):
+        graph_tokenizer(tmp_path, tiny_config(tmp_path))

@@ -11,7 +11,7 @@ import pytest
 from mlnet_ros.core.config import embedded_config
 from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
 from mlnet_ros.inference.backends.tensorrt_backend import profile_shapes
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH
 
 KEY = EngineKey(
     onnx_sha256="ab" * 32,

@@ -10,7 +10,7 @@ import pytest
 from test_model_support import tiny_model, tiny_text_encoder
 
 from mlnet_ros.cli.export import main
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, checkpoint_hash, verify_export
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, checkpoint_hash, verify_export
 from mlnet_ros.model.checkpoint import save_checkpoint
 
 EXPORT_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_export"))

@@ -10,18 +10,17 @@ import onnxruntime
 import pytest
 import skimage.data
 from onnx import TensorProto, helper, numpy_helper
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
-from transformers import AutoTokenizer
+from onnx_support import MODEL_DIR, RecordingRunner, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
 from mlnet_ros.inference import mixed_precision
-from mlnet_ros.inference.backends.graph_model import GraphModel
-from mlnet_ros.inference.backends.onnxruntime_backend import session_options
+from mlnet_ros.inference.backends.graph_runner import GraphRunner
+from mlnet_ros.inference.backends.loading import graph_tokenizer
+from mlnet_ros.inference.backends.onnxruntime_runner import session_options
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH, sha256_file
+from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.mixed_precision import FP16_MAX, convert_to_mixed_precision, ensure_mixed_precision
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, sha256_file
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 from mlnet_ros.inference.tagging import tag_words
-from mlnet_ros.model.backbone import image_crops
-from mlnet_ros.model.modeling import text_encoder_dir
 from training.data import DEFAULT_DATA_DIR, read_conll
 from training.metrics import entity_scores
 
@@ -106,25 +105,19 @@ def test_conversion_is_cached_and_redone_when_stale_or_damaged(exported, caplog)
     assert recorded["sha256"][TEXT_GRAPH] == sha256_file(text) and text.stat().st_mtime_ns != made
 
 
-class OnnxGraphs(GraphModel):
-    """The graphs at ``paths`` in onnxruntime CPU sessions, fed exactly as every GraphModel feeds its
-    runtime (the TensorRT backend included); keeps the emissions of the real words it computes."""
+class OnnxGraphs:
+    """The graphs at ``paths`` in onnxruntime CPU sessions: the executor of a ``GraphRunner``, which feeds
+    every graph runtime (the TensorRT one included) the same way."""
 
     def __init__(self, export, paths: dict[str, str]):
-        super().__init__(export)
+        self.output_names = {graph: export.output_names(graph) for graph in paths}
         self.sessions = {
             graph: onnxruntime.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
             for graph, path in paths.items()
         }
-        self.emissions = []
 
     def run(self, graph, feeds):
         return self.sessions[graph].run(self.output_names[graph], feeds)
-
-    def __call__(self, text, regions=None, image_present=None):
-        out = super().__call__(text, regions, image_present)
-        self.emissions.append(out.emissions[text.word_mask].numpy())
-        return out
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +128,13 @@ def sentences():
 @needs_model
 def test_fp16_graphs_keep_parity_with_fp32_on_twitter2017_test(exported, sentences):
     converted = ensure_mixed_precision(exported)
-    fp32 = OnnxGraphs(exported, {g: exported.graph(g) for g in (IMAGE_GRAPH, TEXT_GRAPH)})
-    fp16 = OnnxGraphs(exported, {g: converted.graph(g) for g in (IMAGE_GRAPH, TEXT_GRAPH)})
-    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(fp32.config), local_files_only=True)
+    graphs = (IMAGE_GRAPH, TEXT_GRAPH)
+    fp32 = RecordingRunner(GraphRunner(exported, OnnxGraphs(exported, {g: exported.graph(g) for g in graphs})))
+    fp16 = RecordingRunner(GraphRunner(exported, OnnxGraphs(exported, {g: converted.graph(g) for g in graphs})))
+    tokenizer = graph_tokenizer(MODEL_DIR, fp32.config)
     crops, _ = image_crops(skimage.data.astronaut(), SaliencyProposer(), fp32.config.num_crops)
-    regions = {name: model.encode_image(crops.unsqueeze(0))[0] for name, model in (("fp32", fp32), ("fp16", fp16))}
-    region_diff = float((regions["fp32"] - regions["fp16"]).abs().max())
+    regions = {name: runner.encode_crops(crops[None])[0] for name, runner in (("fp32", fp32), ("fp16", fp16))}
+    region_diff = float(np.abs(regions["fp32"] - regions["fp16"]).max())
     print(f"max region diff fp16 vs fp32: {region_diff:.4f}")
     assert region_diff <= MAX_REGION_DIFF
     gold, words = [s.tags for s in sentences], [s.tokens for s in sentences]

@@ -3,22 +3,31 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
+import sys
 
 import numpy as np
 import pytest
 import torch
+import transformers
 from safetensors.torch import save_file
-from test_model_support import tiny_model, tiny_text_encoder
+from test_model_support import SHIPPED_MODEL, tiny_config, tiny_model, tiny_text_encoder
 from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, save_checkpoint
+from mlnet_ros.core.base_weights import backbone_weights_file, text_encoder_dir
+from mlnet_ros.core.checkpoint_files import ModelLoadError
 from mlnet_ros.core.config import MLNetConfig, embedded_config, paper_config
-from mlnet_ros.model.crf import marginals, viterbi
 from mlnet_ros.core.labels import LABELS, allowed_transition
-from mlnet_ros.model.modeling import MLNetModel, TextBatch
+from mlnet_ros.core.text_inputs import WordPieceTokenizer, make_windows
+from mlnet_ros.inference.backends.torch_runner import TorchRunner
+from mlnet_ros.inference.crf_decoding import marginals, viterbi
 from mlnet_ros.inference.tagging import tag_words
-from mlnet_ros.core.text_inputs import make_windows
+from mlnet_ros.model.checkpoint import load_checkpoint, save_checkpoint
+from mlnet_ros.model.modeling import MLNetModel, TextBatch
+from mlnet_ros.model.pretrained import build_model, load_tokenizer, text_encoder_config
+from training.data import DEFAULT_DATA_DIR
 
+TWITTER2017_TEST = DEFAULT_DATA_DIR / "twitter2017" / "test.txt"
 WORDS = "Yesterday Barack Obama met Angela Merkel in Berlin to talk about NATO .".split()
 
 
@@ -34,7 +43,7 @@ def model(encoder_dir):
 
 @pytest.fixture(scope="module")
 def tokenizer(encoder_dir):
-    return AutoTokenizer.from_pretrained(encoder_dir)
+    return load_tokenizer(tiny_config(encoder_dir))
 
 
 def batch_of(model, tokenizer, word_lists):
@@ -48,6 +57,111 @@ def test_config_json_round_trip():
     assert MLNetConfig.from_dict(json.loads(config.to_json())) == config
     with pytest.raises(ValueError, match="unknown config keys"):
         MLNetConfig.from_dict({**json.loads(config.to_json()), "bogus": 1})
+
+
+def test_shapes_come_from_the_config_and_are_not_serialised():
+    config = embedded_config()
+    assert (config.crop_size, config.grid_size, config.cells_per_crop) == (224, 7, 49)
+    assert config.num_regions == (config.num_crops + 1) * config.cells_per_crop
+    assert not {"crop_size", "grid_size", "cells_per_crop", "num_regions"} & set(json.loads(config.to_json()))
+
+
+def test_model_construction_reads_no_file_and_keeps_transformers_logging(encoder_dir):
+    """MLNetModel(config, text encoder config) builds the architecture only: no base weights, no config read."""
+    bert_config = text_encoder_config(tiny_config(encoder_dir))
+    absent = encoder_dir / "absent"
+    config = tiny_config(absent, image_backbone_weights=str(absent / "weights.pth"))
+    opened, recording = [], [True]
+
+    def record_open(event: str, args: tuple) -> None:
+        if recording[0] and event == "open":
+            opened.append(str(args[0]))
+
+    sys.addaudithook(record_open)  # audit hooks cannot be removed: this one stops recording below
+    verbosity = transformers.logging.get_verbosity()
+    try:
+        model = MLNetModel(config, bert_config)
+    finally:
+        recording[0] = False
+    data_files = [path for path in opened if path.endswith((".safetensors", ".pth", ".pt", ".bin", ".json", ".txt"))]
+    assert data_files == []
+    assert transformers.logging.get_verbosity() == verbosity
+    assert model.region_position.shape == (config.num_crops + 1, config.cells_per_crop, config.text_hidden)
+
+
+def test_build_model_loads_the_base_weights_quietly(encoder_dir, capfd):
+    from transformers import BertModel
+
+    config = embedded_config()  # MiniLM's checkpoint has pooler weights the model does not use
+    verbosity = transformers.logging.get_verbosity()
+    model = build_model(config)
+    assert transformers.logging.get_verbosity() == verbosity
+    assert "UNEXPECTED" not in capfd.readouterr().err
+    reference = BertModel.from_pretrained(text_encoder_dir(config), add_pooling_layer=False, local_files_only=True)
+    for name, tensor in reference.state_dict().items():
+        assert torch.equal(model.text_encoder.state_dict()[name], tensor), name
+    backbone = torch.load(backbone_weights_file(config), map_location="cpu", weights_only=True)
+    assert torch.equal(model.backbone.features.net.state_dict()["_conv_stem.weight"], backbone["_conv_stem.weight"])
+    assert torch.equal(model.backbone.classifier.weight, backbone["_fc.weight"])
+
+
+@pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").is_file(), reason="no shipped model")
+def test_shipped_checkpoint_keys_are_the_model_parameter_names():
+    from safetensors import safe_open
+
+    model, _ = load_checkpoint(SHIPPED_MODEL)
+    with safe_open(str(SHIPPED_MODEL / "model.safetensors"), "pt") as stored:
+        assert set(stored.keys()) == set(model.trainable_state_dict())
+
+
+def transformers_word_pieces(tokenizer, words: list[str]) -> list[list[int]]:
+    """Word pieces as the pipeline took them from a transformers tokenizer before tokenizers was used directly."""
+    if not words:
+        return []
+    encoded = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
+    pieces: list[list[int]] = [[] for _ in words]
+    for piece, word in zip(encoded["input_ids"], encoded.word_ids()):
+        pieces[word].append(piece)
+    return [p or [tokenizer.unk_token_id] for p in pieces]
+
+
+def test_both_tokenizer_loaders_give_transformers_ids_on_all_twitter2017_test_words():
+    from training.data import read_conll
+
+    config = embedded_config()
+    reference = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+    loaders = {
+        "transformers backend (torch)": load_tokenizer(config),
+        "tokenizer.json (onnxruntime)": WordPieceTokenizer.from_file(text_encoder_dir(config) / "tokenizer.json"),
+    }
+    sentences = read_conll(TWITTER2017_TEST)
+    assert len(sentences) == 723
+    for name, tokenizer in loaders.items():
+        for sentence in sentences:
+            assert tokenizer.word_pieces(sentence.tokens) == transformers_word_pieces(reference, sentence.tokens), name
+        windows, _ = make_windows(tokenizer, sentences[0].tokens, 128, 64, 24, 512)
+        assert windows[0].input_ids[0] == reference.cls_token_id and windows[0].input_ids[-1] == reference.sep_token_id
+        assert tokenizer.mask_token_id == reference.mask_token_id
+
+
+def test_a_vocab_txt_only_text_encoder_still_tokenizes(tmp_path):
+    source = text_encoder_dir(embedded_config())
+    for name in ("config.json", "vocab.txt"):
+        shutil.copy(source / name, tmp_path / name)
+    words = "Héllo WORLD naïve ☃ #RT @nasa unbelievably".split()
+    reference = AutoTokenizer.from_pretrained(source, local_files_only=True)
+    tokenizer = load_tokenizer(tiny_config(tmp_path))
+    assert tokenizer.word_pieces(words) == transformers_word_pieces(reference, words)
+
+
+def test_long_inputs_give_no_sequence_length_warning(tokenizer, encoder_dir, caplog):
+    words = ("Yesterday Barack Obama met Angela Merkel in Berlin ." * 80).split()  # > 512 wordpieces
+    transformers_word_pieces(AutoTokenizer.from_pretrained(encoder_dir), words)
+    assert "Token indices sequence length is longer" in caplog.text  # what tokenising with transformers logs
+    caplog.clear()
+    windows, owner = make_windows(tokenizer, words, 128, 64, 24, 512)
+    assert len(owner) == len(words) and len(windows) > 5
+    assert "Token indices sequence length" not in caplog.text
 
 
 def test_shapes_with_and_without_image(model, tokenizer):
@@ -113,7 +227,7 @@ def test_long_input_is_windowed_never_truncated(encoder_dir, tokenizer):
     words = (WORDS * 4)[:45]
     windows, owner = make_windows(tokenizer, words, 12, 5, 24, 512)
     assert len(windows) > 3 and max(len(w.input_ids) for w in windows) <= 12
-    [long] = tag_words(model, tokenizer, [words], [None])
+    [long] = tag_words(TorchRunner(model), tokenizer, [words], [None])
     assert len(long.tags) == len(words)
     # Each word's emissions are those of the short input made of its window's words alone.
     stitched = []
@@ -128,7 +242,7 @@ def test_long_input_is_windowed_never_truncated(encoder_dir, tokenizer):
 
 
 def test_short_input_equals_single_window(model, tokenizer):
-    [tagged] = tag_words(model, tokenizer, [WORDS], [None])
+    [tagged] = tag_words(TorchRunner(model), tokenizer, [WORDS], [None])
     with torch.no_grad():
         emissions = model(batch_of(model, tokenizer, [WORDS])).emissions[0]
     assert tagged.tags == [LABELS[k] for k in model.crf.decode(emissions[None], torch.ones(1, len(WORDS), dtype=torch.bool))[0]]
@@ -139,12 +253,14 @@ def test_checkpoint_round_trip_gives_identical_predictions(model, tokenizer, tmp
         for p in model.parameters():
             if p.requires_grad:
                 p.copy_(p.half().float())
-    crops = torch.rand(1, 2, 3, 224, 224) * 255
-    before = tag_words(model, tokenizer, [WORDS, WORDS[:3]], [model.encode_image(crops)[0], None])
+    crops = (torch.rand(1, 2, 3, 224, 224) * 255).numpy()
+    runner = TorchRunner(model)
+    before = tag_words(runner, tokenizer, [WORDS, WORDS[:3]], [runner.encode_crops(crops)[0], None])
     save_checkpoint(model, tmp_path / "ckpt", {"note": "test"})
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["config.json", "labels.json", "model.safetensors"]
     loaded, loaded_tokenizer = load_checkpoint(tmp_path / "ckpt")
-    after = tag_words(loaded, loaded_tokenizer, [WORDS, WORDS[:3]], [loaded.encode_image(crops)[0], None])
+    loaded_runner = TorchRunner(loaded)
+    after = tag_words(loaded_runner, loaded_tokenizer, [WORDS, WORDS[:3]], [loaded_runner.encode_crops(crops)[0], None])
     for a, b in zip(before, after):
         assert a.tags == b.tags
         np.testing.assert_allclose(a.marginals, b.marginals, atol=1e-6)
@@ -187,7 +303,7 @@ def test_paper_preset_constructs_and_runs(encoder_dir, tokenizer, tmp_path):
     save_file(torchvision.models.resnet50(weights=None).state_dict(), str(weights))
     config = paper_config(str(encoder_dir), str(weights))
     config.text_hidden, config.image_layers, config.image_heads, config.image_intermediate, config.cross_heads = 32, 1, 4, 64, 4
-    model = MLNetModel(config).eval()
+    model = build_model(config).eval()
     assert config.num_crops == 4 and config.image_channels == 2048
     text = batch_of(model, tokenizer, [WORDS])
     with torch.no_grad():

@@ -7,8 +7,10 @@ from pathlib import Path
 import torch
 from transformers import BertConfig, BertModel
 
+from mlnet_ros.core.base_weights import text_encoder_dir
 from mlnet_ros.core.config import MLNetConfig, embedded_config
-from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
+from mlnet_ros.model.modeling import MLNetModel
+from mlnet_ros.model.pretrained import build_model
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = REPO / "models" / "embedded"
@@ -46,4 +48,4 @@ def tiny_config(text_encoder: Path, **changes) -> MLNetConfig:
 
 def tiny_model(text_encoder: Path, seed: int = 0, **changes) -> MLNetModel:
     torch.manual_seed(seed)
-    return MLNetModel(tiny_config(text_encoder, **changes)).eval()
+    return build_model(tiny_config(text_encoder, **changes)).eval()

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -12,14 +14,16 @@ import torch
 from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
 from mlnet_ros.inference.backends import load_backend
-from mlnet_ros.inference.backends.onnxruntime_backend import OnnxRuntimeModel
-from mlnet_ros.model.checkpoint import load_checkpoint
-from mlnet_ros.model.backbone import image_crops
-from mlnet_ros.inference.onnx_export import (
-    IMAGE_GRAPH, OPSET, SIDECAR, TEXT_GRAPH, ExportError, checkpoint_hash, ensure_export, sha256_file, verify_export,
+from mlnet_ros.inference.backends.onnxruntime_runner import onnxruntime_runner
+from mlnet_ros.inference.backends.torch_runner import TorchRunner
+from mlnet_ros.inference.export_format import (
+    IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, ExportError, checkpoint_hash, sha256_file, verify_export,
 )
+from mlnet_ros.inference.image_crops import image_crops
+from mlnet_ros.inference.onnx_export import OPSET, ensure_export
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.model.checkpoint import load_checkpoint
 from training.data import DEFAULT_DATA_DIR, read_conll
 
 pytestmark = needs_model
@@ -57,31 +61,28 @@ def test_export_is_valid_and_described_by_its_sidecar(exported):
 
 
 class Recording:
-    """A model (torch or graph) that keeps the emissions of real words of every batch it computes."""
+    """A runner (torch or graph) that keeps the emissions of real words of every batch it computes."""
 
-    def __init__(self, model):
-        self.model, self.config, self.crf = model, model.config, model.crf
+    def __init__(self, runner):
+        self.runner, self.config, self.crf = runner, runner.config, runner.crf
         self.emissions = []
 
-    def eval(self):
-        return self
+    def encode_crops(self, crops):
+        return self.runner.encode_crops(crops)
 
-    def parameters(self):
-        return self.model.parameters()
-
-    def __call__(self, text, regions=None):
-        out = self.model(text, regions)
-        self.emissions.append(out.emissions[text.word_mask].numpy())
+    def run_text(self, batch, regions):
+        out = self.runner.run_text(batch, regions)
+        self.emissions.append(out.emissions[batch.word_mask])
         return out
 
 
-def assert_same_tagging(model, graph_model, tokenizer, sentences, regions):
-    """tag_words with both models: identical tags and gates, emissions within EMISSION_TOLERANCE."""
+def assert_same_tagging(runner, graph_runner, tokenizer, sentences, regions):
+    """tag_words with both runners: identical tags and gates, emissions within EMISSION_TOLERANCE."""
     word_lists = [s.tokens for s in sentences]
-    expected_model, actual_model = Recording(model), Recording(graph_model)
-    expected = tag_words(expected_model, tokenizer, word_lists, regions)
-    actual = tag_words(actual_model, tokenizer, word_lists, regions)
-    worst = max(np.abs(e - a).max() for e, a in zip(expected_model.emissions, actual_model.emissions))
+    expected_runner, actual_runner = Recording(runner), Recording(graph_runner)
+    expected = tag_words(expected_runner, tokenizer, word_lists, regions)
+    actual = tag_words(actual_runner, tokenizer, word_lists, regions)
+    worst = max(np.abs(e - a).max() for e, a in zip(expected_runner.emissions, actual_runner.emissions))
     assert worst <= EMISSION_TOLERANCE
     assert [t.tags for t in actual] == [t.tags for t in expected]
     assert [t.image_used for t in actual] == [t.image_used for t in expected]
@@ -90,18 +91,17 @@ def assert_same_tagging(model, graph_model, tokenizer, sentences, regions):
 
 def test_onnxruntime_matches_torch_text_only(exported, torch_model, sentences):
     model, tokenizer = torch_model
-    assert_same_tagging(model, OnnxRuntimeModel(exported), tokenizer, sentences, [None] * len(sentences))
+    assert_same_tagging(TorchRunner(model), onnxruntime_runner(exported), tokenizer, sentences, [None] * len(sentences))
 
 
 def test_onnxruntime_matches_torch_with_image(exported, torch_model, sentences):
     model, tokenizer = torch_model
-    graph_model = OnnxRuntimeModel(exported)
+    runner, graph_runner = TorchRunner(model), onnxruntime_runner(exported)
     crops, _ = image_crops(skimage.data.astronaut(), SaliencyProposer(), model.config.num_crops)
-    with torch.inference_mode():
-        regions = model.encode_image(crops.unsqueeze(0))
-    assert np.abs(graph_model.encode_image(crops.unsqueeze(0)).numpy() - regions.numpy()).max() <= EMISSION_TOLERANCE
+    regions = runner.encode_crops(crops[None])
+    assert np.abs(graph_runner.encode_crops(crops[None]) - regions).max() <= EMISSION_TOLERANCE
     sample = sentences[:300]
-    assert_same_tagging(model, graph_model, tokenizer, sample, [regions[0]] * len(sample))
+    assert_same_tagging(runner, graph_runner, tokenizer, sample, [regions[0]] * len(sample))
 
 
 def test_recognizers_agree_on_astronaut(exported):
@@ -162,3 +162,19 @@ def test_auto_uses_onnxruntime_only_once_exported(exported, monkeypatch, tmp_pat
     assert load_backend(MODEL_DIR, "auto").backend == "onnxruntime"
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # an empty cache: no export to use
     assert load_backend(MODEL_DIR, "auto").backend == "torch"
+
+
+def test_onnxruntime_answers_without_torch_transformers_or_onnx(exported):
+    code = (
+        "import sys\n"
+        "from mlnet_ros.inference.backends import load_backend\n"
+        f"recognizer = load_backend({str(MODEL_DIR)!r}, 'onnxruntime')\n"
+        "result = recognizer.recognize('Barack Obama visited London yesterday .')\n"
+        "print([e.text for e in result.entities])\n"
+        "print(sorted({'torch', 'transformers', 'onnx'} & set(sys.modules)))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    entities, heavy = run.stdout.strip().splitlines()[-2:]
+    assert "'Barack Obama'" in entities
+    assert heavy == "[]"

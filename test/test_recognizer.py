@@ -6,10 +6,11 @@ import pytest
 import skimage.data
 from test_model_support import SHIPPED_MODEL, tiny_model, tiny_text_encoder
 
-from mlnet_ros.model.checkpoint import ModelLoadError, save_checkpoint
-from mlnet_ros.core.results import ImageFeatures, Recognition
-from mlnet_ros.inference.pipeline import load_recognizer
+from mlnet_ros.core.checkpoint_files import ModelLoadError
+from mlnet_ros.core.results import Box, ImageFeatures, Recognition
 from mlnet_ros.core.text_inputs import split_words
+from mlnet_ros.inference.backends import load_backend
+from mlnet_ros.model.checkpoint import save_checkpoint
 
 
 def test_split_words_keeps_offsets():
@@ -20,17 +21,27 @@ def test_split_words_keeps_offsets():
                                         ".", "Louis", "!", "!", "https://t.co/x1", "ok", "?"]
 
 
+def test_cell_boxes_follow_the_grid_of_the_regions():
+    crops = (Box(0, 0, 300, 300), Box(30, 60, 90, 120))
+    three_by_three = ImageFeatures(np.zeros((2, 9, 4), np.float32), crops, 300, 300)
+    assert three_by_three.cell_box(0, 8) == Box(200, 200, 100, 100)
+    assert three_by_three.region_box(9 + 4) == Box(60, 100, 30, 40)  # crop 1, centre cell
+    seven_by_seven = ImageFeatures(np.zeros((2, 49, 4), np.float32), crops, 300, 300)
+    assert seven_by_seven.cell_box(0, 48) == Box(257, 257, 43, 43) == seven_by_seven.region_box(48)
+
+
 @pytest.fixture(scope="module")
 def tiny_recognizer(tmp_path_factory):
     directory = tmp_path_factory.mktemp("tiny")
     model = tiny_model(tiny_text_encoder(directory / "bert"))
     save_checkpoint(model, directory / "model")
-    return load_recognizer(directory / "model")
+    return load_backend(directory / "model", "torch")
 
 
 def test_recognizer_contract_on_tiny_model(tiny_recognizer):
     image = tiny_recognizer.encode_image(skimage.data.astronaut())
     assert isinstance(image, ImageFeatures) and image.regions.shape == (2, 49, 32)
+    assert image.regions.dtype == np.float32 and tiny_recognizer.backend == "torch"
     assert image.crop_boxes[0].width == 512 and image.image_height == 512
     transcript = "  Anna and Bob flew from New York to Paris  "
     for result in tiny_recognizer.recognize_batch([transcript, transcript], [image, None]):
@@ -47,10 +58,10 @@ def test_recognizer_contract_on_tiny_model(tiny_recognizer):
 
 def test_load_errors_are_model_load_errors(tmp_path):
     with pytest.raises(ModelLoadError, match="does not exist"):
-        load_recognizer(tmp_path / "nothing")
+        load_backend(tmp_path / "nothing", "torch")
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match="config.json: missing"):
-        load_recognizer(tmp_path / "empty")
+        load_backend(tmp_path / "empty", "torch")
 
 
 needs_model = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
@@ -58,7 +69,7 @@ needs_model = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exist
 
 @pytest.fixture(scope="module")
 def shipped():
-    return load_recognizer(SHIPPED_MODEL)
+    return load_backend(SHIPPED_MODEL, "torch")
 
 
 @needs_model

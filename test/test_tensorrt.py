@@ -8,14 +8,13 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
-from transformers import AutoTokenizer
+from onnx_support import MODEL_DIR, RecordingRunner, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
 
 from mlnet_ros.inference.backends import BackendUnavailable, load_backend
-from mlnet_ros.inference.backends.onnxruntime_backend import OnnxRuntimeModel
+from mlnet_ros.inference.backends.loading import graph_tokenizer
+from mlnet_ros.inference.backends.onnxruntime_runner import onnxruntime_runner
 from mlnet_ros.inference.backends.tensorrt_backend import import_tensorrt
 from mlnet_ros.inference.tagging import tag_words
-from mlnet_ros.model.modeling import text_encoder_dir
 from training.data import DEFAULT_DATA_DIR, read_conll
 from training.metrics import entity_scores
 
@@ -33,25 +32,6 @@ def tensorrt_unavailable() -> str | None:
 
 UNAVAILABLE = tensorrt_unavailable()
 pytestmark = [needs_model, pytest.mark.skipif(bool(UNAVAILABLE), reason=f"tensorrt: {UNAVAILABLE}")]
-
-
-class Recording:
-    """A graph model that keeps the emissions of the real words of every batch it computes."""
-
-    def __init__(self, model):
-        self.model, self.config, self.crf = model, model.config, model.crf
-        self.emissions = []
-
-    def eval(self):
-        return self
-
-    def parameters(self):
-        return self.model.parameters()
-
-    def __call__(self, text, regions=None, image_present=None):
-        out = self.model(text, regions, image_present)
-        self.emissions.append(out.emissions[text.word_mask].numpy())
-        return out
 
 
 @pytest.mark.parametrize("fp16", [False, True])
@@ -75,14 +55,14 @@ def test_tensorrt_matches_torch_on_the_astronaut(exported, fp16):
 def test_tensorrt_f1_on_twitter2017_test(exported, precision):
     """Entity F1 of the engine within MAX_F1_DROP of the fp32 export (onnxruntime CPU), text only."""
     sentences = read_conll(DEFAULT_DATA_DIR / "twitter2017" / "test.txt")
-    engine = load_backend(MODEL_DIR, "tensorrt", device="cuda", fp16=precision == "fp16").model
-    reference = OnnxRuntimeModel(exported)
-    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(reference.config), local_files_only=True)
+    engine = load_backend(MODEL_DIR, "tensorrt", device="cuda", fp16=precision == "fp16").runner
+    reference = onnxruntime_runner(exported)
+    tokenizer = graph_tokenizer(MODEL_DIR, reference.config)
     words, gold = [s.tokens for s in sentences], [s.tags for s in sentences]
-    recorded = {name: Recording(model) for name, model in (("fp32 export", reference), (precision, engine))}
+    recorded = {name: RecordingRunner(runner) for name, runner in (("fp32 export", reference), (precision, engine))}
     f1 = {}
-    for name, model in recorded.items():
-        tagged = tag_words(model, tokenizer, words, [None] * len(words))
+    for name, runner in recorded.items():
+        tagged = tag_words(runner, tokenizer, words, [None] * len(words))
         f1[name] = entity_scores(gold, [t.tags for t in tagged])["overall"]["f1"]
     emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(*(m.emissions for m in recorded.values())))
     print(f"tensorrt {precision}: entity F1 {f1[precision]:.2f} (fp32 export {f1['fp32 export']:.2f}), "
@@ -104,5 +84,5 @@ def test_tensorrt_engine_is_cached_and_rebuilt_on_request(exported):
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs a second CUDA device")
 def test_engines_run_on_the_requested_device(exported):
     recognizer = load_backend(MODEL_DIR, "tensorrt", device="cuda:1")
-    assert recognizer.model.gpu.device == torch.device("cuda", 1)
+    assert recognizer.runner.executor.gpu.device == torch.device("cuda", 1)
     assert recognizer.recognize("Obama met Merkel in Berlin").entities

@@ -1,7 +1,7 @@
 """The TensorRT backend's own code on a machine without TensorRT or a GPU: build, cache, bind,
 execute, the device it runs under, and the fallback when any TensorRT call fails.
 
-How the failures are injected: ``_load_tensorrt`` passes ``TensorRTModel`` the module that
+How the failures are injected: ``loading.load_tensorrt`` passes ``TensorRTGraphs`` the module that
 ``import_tensorrt()`` returns and the device ``CudaDevice(device)`` makes. The ``stand_in``
 fixture makes those two return ``StandInTensorRT`` and ``HostDevice`` (test/tensorrt_stand_in.py):
 a TensorRT whose engine is the requested ONNX graph run by onnxruntime on the buffers the backend
@@ -27,7 +27,7 @@ from tensorrt_stand_in import StandInTensorRT
 import tensorrt_stand_in
 from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.inference.backends import tensorrt_backend
-from mlnet_ros.inference.onnx_export import TEXT_GRAPH
+from mlnet_ros.inference.export_format import TEXT_GRAPH
 
 pytestmark = needs_model
 TRANSCRIPTS = ["Eileen Collins flew on the space shuttle Columbia for NASA", "Obama met Merkel in Berlin"]
@@ -97,7 +97,7 @@ def test_shape_outside_the_profile_names_tensor_shape_and_range(stand_in):
     }
     with pytest.raises(RuntimeError, match=r"input input_ids of shape \(33, 8\) is outside the engine's profile "
                                            r"\(1, 1\)\.\.\(32, 128\)"):
-        recognizer.model.run(TEXT_GRAPH, feeds)
+        recognizer.runner.executor.run(TEXT_GRAPH, feeds)
 
 
 FAILURES = {

@@ -10,11 +10,10 @@ import pytest
 import torch
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
-from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import load_checkpoint
 from mlnet_ros.core.labels import entity_spans, repair_bio
-from mlnet_ros.model.modeling import MLNetModel
+from mlnet_ros.model.checkpoint import load_checkpoint
+from mlnet_ros.model.pretrained import build_model, load_tokenizer
 from training.data import DataError, Sentence, read_conll
 from training.examples import batches, collate, make_examples
 from training.metrics import entity_scores
@@ -73,8 +72,8 @@ def test_read_conll_with_and_without_imgid(tmp_path):
 def test_tiny_model_overfits_a_small_slice(tmp_path):
     torch.manual_seed(0)
     config = tiny_config(tiny_text_encoder(tmp_path / "bert"), text_trainable_layers=2)
-    model = MLNetModel(config)
-    tokenizer = AutoTokenizer.from_pretrained(config.text_encoder)
+    model = build_model(config)
+    tokenizer = load_tokenizer(config)
     sentences = SLICE
     gold = [s.tags for s in sentences]
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
@@ -159,7 +158,8 @@ def write_image_folder(folder):
 
 
 def test_predict_with_image_folder_counts_and_uses_images(tmp_path):
-    from mlnet_ros.model.backbone import image_crops
+    from mlnet_ros.inference.backends.torch_runner import TorchRunner
+    from mlnet_ros.inference.image_crops import image_crops
     from mlnet_ros.inference.region_proposals import SaliencyProposer
     from mlnet_ros.inference.tagging import tag_words
     from training.tweet_images import tweet_images
@@ -179,9 +179,8 @@ def test_predict_with_image_folder_counts_and_uses_images(tmp_path):
     images = tweet_images(model, sentences, [folder])
     assert images.rows == [0, None, None, None]
     crops, _ = image_crops(skimage_astronaut(), SaliencyProposer(), model.config.num_crops)
-    with torch.inference_mode():
-        regions = model.encode_image(crops.unsqueeze(0))[0]
-    direct = tag_words(model, tokenizer, [sentences[0].tokens], [regions])[0]
+    runner = TorchRunner(model)
+    direct = tag_words(runner, tokenizer, [sentences[0].tokens], [runner.encode_crops(crops[None])[0]])[0]
     assert predict_tags(model, tokenizer, sentences[:1], images) == [direct.tags]
 
 
@@ -200,13 +199,13 @@ def test_training_with_tweet_images_trains_the_image_path(tmp_path):
     folder = write_image_folder(tmp_path / "images")
     config = tiny_config(tiny_text_encoder(tmp_path / "bert"))
     sentences = [Sentence("a" if i % 2 else None, s.tokens, s.tags) for i, s in enumerate(SLICE)]
-    images = tweet_images(MLNetModel(config), sentences, [folder])
+    images = tweet_images(build_model(config), sentences, [folder])
     assert images.counts.used == 2 and images.counts.without_imgid == 2
     torch.manual_seed(0)
     model, _, history = train(config, sentences, sentences, tmp_path / "ner", TrainSettings(epochs=1, batch_size=2),
                               train_images=images, valid_images=images)
     set_seed(TrainSettings().seed)  # train() builds its model right after this
-    start = MLNetModel(config)
+    start = build_model(config)
     assert len(history["epochs"]) == 1 and all(np.isfinite(history["step_loss"]))
     assert not torch.equal(model.region_projection.weight, start.region_projection.weight.half().float())
 
@@ -226,7 +225,7 @@ def test_pretraining_with_tweet_images_pairs_each_tweet_with_its_own_and_another
     folder = write_image_folder(tmp_path / "images")
     config = tiny_config(tiny_text_encoder(tmp_path / "bert"))
     sentences = [Sentence("a" if i % 2 else "b", s.tokens, s.tags) for i, s in enumerate(SLICE)]
-    images = tweet_images(MLNetModel(config), sentences, [folder])
+    images = tweet_images(build_model(config), sentences, [folder])
     losses = pretrain(config, sentences, tmp_path / "pretrained", PretrainSettings(steps=3, batch_size=4), images)
     assert len(losses) == 3 and all(np.isfinite(losses))
     load_checkpoint(tmp_path / "pretrained")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import torch
 
-from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint
+from mlnet_ros.core.base_weights import BaseWeightsError
+from mlnet_ros.core.checkpoint_files import ModelLoadError
 from mlnet_ros.core.config import embedded_config
-from mlnet_ros.model.backbone import BaseWeightsError
+from mlnet_ros.model.checkpoint import load_checkpoint
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
@@ -87,9 +88,9 @@ def train_and_report(config, args, out: Path) -> dict:
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
-        from mlnet_ros.model.modeling import MLNetModel
+        from mlnet_ros.model.pretrained import build_model
 
-        feature_model = MLNetModel(config)  # only its frozen backbone is used
+        feature_model = build_model(config)  # only its frozen backbone is used
         train_images = images_for(feature_model, train_sentences, args.images, "train")
         valid_images = images_for(feature_model, valid_sentences, args.images, "valid")
         if args.visual:
@@ -106,7 +107,7 @@ def train_and_report(config, args, out: Path) -> dict:
     if not args.limit:
         report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out, args.images)
     if visual_test is not None:
-        report["visual_check"] = evaluate_visual(model, visual_test)
+        report["visual_check"] = evaluate_visual(model, tokenizer, visual_test)
         log.info("visual check: %s", report["visual_check"])
     Path(f"{out}_report.json").write_text(json.dumps(report, indent=2))
     return report
@@ -146,8 +147,8 @@ def command_cross(args) -> None:
 def command_visual_check(args) -> None:
     from training.visual_check import build_visual_set, evaluate_visual
 
-    model, _ = load_checkpoint(args.model)
-    result = evaluate_visual(model, build_visual_set(model, "test", args.size, args.seed))
+    model, tokenizer = load_checkpoint(args.model)
+    result = evaluate_visual(model, tokenizer, build_visual_set(model, "test", args.size, args.seed))
     print(json.dumps(result, indent=2))
 
 
@@ -159,9 +160,9 @@ def command_pretrain(args) -> None:
     config = config_from_args(args)
     images = None
     if args.images and (settings.mvm or settings.vlm):
-        from mlnet_ros.model.modeling import MLNetModel
+        from mlnet_ros.model.pretrained import build_model
 
-        images = images_for(MLNetModel(config), sentences, args.images, "train")
+        images = images_for(build_model(config), sentences, args.images, "train")
     elif args.images:
         log.warning("--images is not used: MVM and VLM are both off")
     command = invoked_command()

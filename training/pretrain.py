@@ -22,15 +22,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
-from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.backbone import CROP_SIZE
-from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
+from mlnet_ros.model.checkpoint import save_checkpoint
+from mlnet_ros.model.pretrained import build_model, load_tokenizer
 from training.data import Sentence
 from training.examples import batches, collate, make_examples
-from training.train import set_seed
+from training.train import parameter_groups, set_seed
 from training.tweet_images import TweetImages
 from training.visual_check import build_visual_set
 
@@ -101,8 +99,8 @@ def pretrain(
     own image (matched) and with another tweet's image (mismatched).
     """
     set_seed(settings.seed)
-    model = MLNetModel(config)
-    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+    model = build_model(config)
+    tokenizer = load_tokenizer(config)
     d = config.text_hidden
     mlm_head = MaskedLMHead(model.text_encoder.embeddings.word_embeddings)
     mvm_head = nn.Linear(d, model.backbone.classifier.out_features)
@@ -121,13 +119,9 @@ def pretrain(
             pools.append(images.features)
     image_pool = torch.cat(pools) if pools else None
     parameters = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(
-        [{"params": [p for n, p in model.named_parameters() if p.requires_grad and n.startswith("text_encoder.")], "lr": settings.lr},
-         {"params": [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("text_encoder.")]
-          + list(mlm_head.parameters()) + list(mvm_head.parameters()), "lr": 1e-3}],
-        weight_decay=0.01,
-    )
-    black = torch.zeros(1, 3, CROP_SIZE, CROP_SIZE)  # pixels −1 after normalisation
+    heads = [*mlm_head.parameters(), *mvm_head.parameters()]
+    optimizer = torch.optim.AdamW(parameter_groups(model, settings.lr, 1e-3, heads), weight_decay=0.01)
+    black = torch.zeros(1, 3, config.crop_size, config.crop_size)  # pixels −1 after normalisation
     with torch.no_grad():
         masked_features = model.backbone(model.backbone.normalize(black))[0]
     generator = torch.Generator().manual_seed(settings.seed)

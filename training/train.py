@@ -6,18 +6,22 @@ import logging
 import random
 import resource
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm import tqdm
-from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import load_checkpoint, read_config, save_checkpoint
+from mlnet_ros.core.checkpoint_files import read_config
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
+from mlnet_ros.core.text_inputs import WordPieceTokenizer
+from mlnet_ros.inference.backends.torch_runner import TorchRunner
 from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.model.checkpoint import load_checkpoint, save_checkpoint
+from mlnet_ros.model.modeling import MLNetModel
+from mlnet_ros.model.pretrained import build_model, load_tokenizer
 from training.data import Sentence
 from training.examples import Example, batches, collate, make_examples
 from training.metrics import entity_scores
@@ -48,15 +52,22 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
-    """AdamW with the encoder's small lr and the head's large lr; linear warmup then linear decay."""
+def parameter_groups(
+    model: MLNetModel, encoder_lr: float, head_lr: float, extra_head_parameters: Sequence[torch.nn.Parameter] = ()
+) -> list[dict]:
+    """Optimizer groups: the trainable text-encoder layers at ``encoder_lr``; the other trainable
+    parameters, then ``extra_head_parameters`` (e.g. of pretraining heads), at ``head_lr``."""
     encoder, head = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
             (encoder if name.startswith("text_encoder.") else head).append(p)
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder, "lr": settings.encoder_lr}, {"params": head, "lr": settings.head_lr}], weight_decay=0.01
-    )
+    return [{"params": encoder, "lr": encoder_lr}, {"params": head + list(extra_head_parameters), "lr": head_lr}]
+
+
+def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
+    """AdamW with the encoder's small lr and the head's large lr; linear warmup then linear decay."""
+    groups = parameter_groups(model, settings.encoder_lr, settings.head_lr)
+    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
     warmup = max(1, int(settings.warmup * total_steps))
 
     def factor(step: int) -> float:
@@ -67,10 +78,14 @@ def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence], images: TweetImages | None = None) -> list[list[str]]:
-    """Predictions for each sentence, with its image where ``images`` has one (else text only)."""
+def predict_tags(
+    model: MLNetModel, tokenizer: WordPieceTokenizer, sentences: list[Sentence], images: TweetImages | None = None
+) -> list[list[str]]:
+    """Predictions for each sentence, with its image where ``images`` has one (else text only); leaves
+    ``model`` in eval mode."""
+    runner = TorchRunner(model)  # eval mode before the image layers run too
     regions = sentence_regions(model, images, len(sentences))
-    taggings = tag_words(model, tokenizer, [s.tokens for s in sentences], regions)
+    taggings = tag_words(runner, tokenizer, [s.tokens for s in sentences], regions)
     return [t.tags for t in taggings]
 
 
@@ -101,7 +116,7 @@ def train(
     command: str = "",
     train_images: TweetImages | None = None,
     valid_images: TweetImages | None = None,
-) -> tuple[MLNetModel, object, dict]:
+) -> tuple[MLNetModel, WordPieceTokenizer, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
     ``visual`` pairs carry matching labels; tweets with their own image (``train_images``) do not.
@@ -114,8 +129,8 @@ def train(
         model, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
         init_training = {"dir": str(init_dir), **read_config(init_dir)[1]["training"]}
     else:
-        model = MLNetModel(config)
-        tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+        model = build_model(config)
+        tokenizer = load_tokenizer(config)
     pools = [visual.features] if visual is not None else []
     tweet_rows = None
     if train_images is not None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 from training.data import DataError, Sentence, load_image
 
@@ -29,9 +30,9 @@ class ImageCounts:
 
 @dataclass
 class TweetImages:
-    """``features[rows[i]]`` holds sentence i's (s+1, C, 7, 7) backbone features; ``rows[i]`` None = no image."""
+    """``features[rows[i]]`` holds sentence i's (s+1, C, grid, grid) backbone features; ``rows[i]`` None = no image."""
 
-    features: torch.Tensor  # (images, s+1, C, 7, 7) float16
+    features: torch.Tensor  # (images, s+1, C, grid, grid) float16
     rows: list[int | None]
     counts: ImageCounts = field(default_factory=ImageCounts)
 
@@ -64,7 +65,7 @@ def tweet_images(model, sentences: list[Sentence], folders: list[Path]) -> Tweet
                 known[sentence.image_id] = "missing" if path is None else "unreadable"
             else:
                 crops, _ = image_crops(rgb, proposer, model.config.num_crops)
-                features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
+                features.append(model.backbone_features(torch.from_numpy(crops[None]))[0].half())
                 known[sentence.image_id] = len(features) - 1
         row = known[sentence.image_id]
         if row == "missing":
@@ -74,15 +75,15 @@ def tweet_images(model, sentences: list[Sentence], folders: list[Path]) -> Tweet
         else:
             counts.used += 1
         rows.append(row if isinstance(row, int) else None)
-    channels = model.config.image_channels
-    empty = torch.zeros(0, model.config.num_crops + 1, channels, 7, 7, dtype=torch.float16)
+    config = model.config
+    empty = torch.zeros(0, config.num_crops + 1, config.image_channels, config.grid_size, config.grid_size, dtype=torch.float16)
     return TweetImages(torch.stack(features) if features else empty, rows, counts)
 
 
-def sentence_regions(model, images: TweetImages | None, count: int) -> list[torch.Tensor | None]:
-    """Per sentence: (s+1, 49, d) regions from ``model``'s current image layers, or None."""
+def sentence_regions(model, images: TweetImages | None, count: int) -> list[np.ndarray | None]:
+    """Per sentence: (s+1, cells, d) regions from ``model``'s current image layers, or None."""
     if images is None:
         return [None] * count
     with torch.inference_mode():
-        return [None if row is None else model.regions_from_features(images.features[row : row + 1].float())[0]
+        return [None if row is None else model.regions_from_features(images.features[row : row + 1].float())[0].numpy()
                 for row in images.rows]

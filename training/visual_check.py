@@ -18,7 +18,8 @@ import numpy as np
 import skimage.data
 import torch
 
-from mlnet_ros.model.backbone import image_crops
+from mlnet_ros.core.labels import ENTITY_TYPES
+from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 
 TEST_NAMES = ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
@@ -64,9 +65,6 @@ def names(split: str) -> list[str]:
     first, second = NAME_SYLLABLES
     single = [a + b for a in first for b in second if a + b not in TEST_NAMES]
     return single + [f"{a} {b}" for a, b in zip(single[::7], single[3::7])]
-
-
-ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -136,7 +134,7 @@ class VisualSet:
     tags: list[list[str]]
     image: list[int]
     match: list[float]  # 1 = image-referring sentence with its photo, 0 = mismatched pair
-    features: torch.Tensor  # (images, s+1, C, 7, 7) frozen backbone features, float16
+    features: torch.Tensor  # (images, s+1, C, grid, grid) frozen backbone features, float16
 
 
 def build_visual_set(
@@ -156,7 +154,7 @@ def build_visual_set(
         for source in sources[kind]:
             for _ in range(variants_per_source):
                 crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
-                pool_features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
+                pool_features.append(model.backbone_features(torch.from_numpy(crops[None]))[0].half())
                 pool_types.append(kind)
     result = VisualSet([], [], [], [], torch.stack(pool_features))
     split_names = names(split)
@@ -184,22 +182,21 @@ def build_visual_set(
     return result
 
 
-def evaluate_visual(model, visual: VisualSet) -> dict[str, float]:
+def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     """F1 on the matched (image-referring) pairs with and without their images; gate closing rates."""
+    from mlnet_ros.inference.backends.torch_runner import TorchRunner
     from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
-    from transformers import AutoTokenizer
-    from mlnet_ros.model.modeling import text_encoder_dir
 
-    tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
+    runner = TorchRunner(model)  # eval mode before the image layers run too
     with torch.inference_mode():
-        regions = model.regions_from_features(visual.features.float())
+        regions = model.regions_from_features(visual.features.float()).numpy()
     matched = [i for i, m in enumerate(visual.match) if m == 1.0]
     mismatched = [i for i, m in enumerate(visual.match) if m == 0.0]
     gold = [visual.tags[i] for i in matched]
-    with_image = tag_words(model, tokenizer, [visual.tokens[i] for i in matched], [regions[visual.image[i]] for i in matched])
-    text_only = tag_words(model, tokenizer, [visual.tokens[i] for i in matched], [None] * len(matched))
-    unrelated = tag_words(model, tokenizer, [visual.tokens[i] for i in mismatched], [regions[visual.image[i]] for i in mismatched])
+    with_image = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [regions[visual.image[i]] for i in matched])
+    text_only = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [None] * len(matched))
+    unrelated = tag_words(runner, tokenizer, [visual.tokens[i] for i in mismatched], [regions[visual.image[i]] for i in mismatched])
     return {
         "matched_pairs": len(matched),
         "mismatched_pairs": len(mismatched),

@@ -27,8 +27,8 @@ import numpy as np
 from mlnet_ros.cli.tag import UsageError
 from mlnet_ros.core.conll import DataError, read_conll
 from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.inference.onnx_export import checkpoint_hash, ensure_export
-from mlnet_ros.model.checkpoint import ModelLoadError, read_config
+from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
+from mlnet_ros.inference.export_format import checkpoint_hash
 from mlnet_ros.paths import default_model_dir
 
 SOURCE_TREE = Path(__file__).resolve().parents[2]  # the repository, when this runs from a checkout
@@ -173,10 +173,10 @@ def measure(backend: str, model_dir: Path, texts: list[str], iterations: int) ->
 def torch_pipeline(model_dir: Path):
     """The torch recognizer and the nn.Module it runs: what ``count_gflops`` counts on (the one
     place that names the torch pipeline's class)."""
-    from mlnet_ros.inference.pipeline import TorchRecognizer
+    from mlnet_ros.inference.backends import load_backend
 
-    recognizer = TorchRecognizer(model_dir)
-    return recognizer, recognizer.model
+    recognizer = load_backend(model_dir, "torch")
+    return recognizer, recognizer.runner.model
 
 
 def count_gflops(model_dir: Path, texts: list[str], iterations: int) -> dict[str, float]:
@@ -380,6 +380,8 @@ def bench(args: argparse.Namespace, command: str) -> int:
     except ModelLoadError as error:
         raise UsageError(f"--model: {error}") from None
     if set(backends) & {"onnxruntime", "tensorrt"}:
+        from mlnet_ros.inference.onnx_export import ensure_export  # torch and onnx
+
         ensure_export(args.model)  # export once, outside the timed loads
     results = {}
     for backend in backends:

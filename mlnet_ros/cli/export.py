@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 
 from mlnet_ros.cli.tag import UsageError
-from mlnet_ros.inference.onnx_export import checkpoint_hash, default_export_dir, export_onnx
-from mlnet_ros.model.checkpoint import ModelLoadError, read_config
+from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
+from mlnet_ros.inference.export_format import checkpoint_hash, default_export_dir
+from mlnet_ros.inference.onnx_export import export_onnx
 
 
 def make_out_dir(out_dir: Path) -> None:

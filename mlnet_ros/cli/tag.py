@@ -15,10 +15,10 @@ from pathlib import Path
 
 import cv2
 
-from mlnet_ros.inference.backends import BACKENDS
+from mlnet_ros.core.checkpoint_files import ModelLoadError
+from mlnet_ros.inference.backends import BACKENDS, load_backend
 from mlnet_ros.inference.encoded_image import MAX_PIXELS, encode
 from mlnet_ros.paths import default_model_dir
-from mlnet_ros.inference.pipeline import ModelLoadError, load_recognizer
 
 
 class UsageError(Exception):
@@ -41,7 +41,7 @@ def tag(args: argparse.Namespace) -> dict:
         raise UsageError("the transcript is empty")
     rgb = read_rgb(args.image) if args.image is not None else None
     try:
-        recognizer = load_recognizer(args.model_dir, backend=args.backend, device=args.device)
+        recognizer = load_backend(args.model_dir, backend=args.backend, device=args.device)
     except ModelLoadError as error:
         raise UsageError(str(error)) from None
     image = encode(recognizer, rgb) if rgb is not None else None

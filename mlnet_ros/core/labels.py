@@ -1,8 +1,7 @@
-"""The BIO label set (9 labels) and the entity-span rules shared by decoding and evaluation."""
+"""The entity types, the BIO label set (9 labels) and the entity-span rules shared by decoding and evaluation."""
 from __future__ import annotations
 
-from mlnet_ros.core.results import ENTITY_TYPES
-
+ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 LABELS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))
 LABEL_TO_ID = {label: i for i, label in enumerate(LABELS)}
 

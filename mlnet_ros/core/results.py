@@ -1,11 +1,10 @@
 """Backend-independent types of a recognition: what every inference backend returns."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
-
-ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 
 
 @dataclass(frozen=True)
@@ -34,7 +33,8 @@ class RecognizedEntity:
 class ImageFeatures:
     """Projected region features of one image (global image + s crops), reusable across transcripts.
 
-    ``regions`` has shape (s + 1, 49, hidden): 7x7 cells per crop, crop 0 is the global image.
+    ``regions`` has shape (s + 1, cells, hidden): a square grid of cells per crop (row-major), crop 0
+    is the global image.
     ``crop_boxes`` holds the s + 1 crops in source-image pixels, in the same order.
     """
 
@@ -44,14 +44,19 @@ class ImageFeatures:
     image_width: int
 
     def cell_box(self, crop: int, cell: int) -> Box:
-        """Source-image box of cell ``cell`` (0..48, row-major 7x7) of crop ``crop``."""
+        """Source-image box of cell ``cell`` (row-major in the crop's grid) of crop ``crop``."""
         b = self.crop_boxes[crop]
-        row, col = divmod(cell, 7)
-        x0 = b.x + (b.width * col) // 7
-        x1 = b.x + (b.width * (col + 1)) // 7
-        y0 = b.y + (b.height * row) // 7
-        y1 = b.y + (b.height * (row + 1)) // 7
+        grid = math.isqrt(self.regions.shape[1])
+        row, col = divmod(cell, grid)
+        x0 = b.x + (b.width * col) // grid
+        x1 = b.x + (b.width * (col + 1)) // grid
+        y0 = b.y + (b.height * row) // grid
+        y1 = b.y + (b.height * (row + 1)) // grid
         return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+
+    def region_box(self, region: int) -> Box:
+        """Source-image box of region ``region`` of the flattened (crop, cell) order the cross-attention uses."""
+        return self.cell_box(*divmod(region, self.regions.shape[1]))
 
 
 @dataclass(frozen=True)

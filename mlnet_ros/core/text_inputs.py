@@ -1,10 +1,13 @@
-"""Text inputs of the model: transcript → words with offsets, words → wordpiece windows + char ids."""
+"""Text inputs of the model: transcript → words with offsets, words → wordpiece windows + char ids →
+padded arrays."""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
 
 # Order matters: the first alternative that matches at a position wins.
 _WORD_PATTERN = re.compile(
@@ -36,19 +39,52 @@ class Window:
     char_ids: list[list[int]]
 
 
-def word_pieces(tokenizer, words: list[str]) -> list[list[int]]:
-    """WordPiece ids of each word (a word the tokenizer drops becomes [UNK])."""
-    if not words:
-        return []
-    encoded = tokenizer(words, is_split_into_words=True, add_special_tokens=False)
-    pieces: list[list[int]] = [[] for _ in words]
-    for piece, word in zip(encoded["input_ids"], encoded.word_ids()):
-        pieces[word].append(piece)
-    return [p or [tokenizer.unk_token_id] for p in pieces]
+class WordPieceTokenizer:
+    """The text encoder's ``tokenizers.Tokenizer``, never truncating or padding, and the ids of its
+    special tokens."""
+
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        cls_token: str = "[CLS]",
+        sep_token: str = "[SEP]",
+        unk_token: str = "[UNK]",
+        mask_token: str = "[MASK]",
+    ):
+        self._tokenizer = Tokenizer.from_str(tokenizer.to_str())  # a copy: the caller's settings stay
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self.cls_token_id, self.sep_token_id, self.unk_token_id, self.mask_token_id = (
+            self._special_id(token) for token in (cls_token, sep_token, unk_token, mask_token)
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> "WordPieceTokenizer":
+        """Load a ``tokenizer.json`` with BERT's special tokens; ValueError if it is missing or unusable."""
+        try:
+            return cls(Tokenizer.from_file(str(path)))
+        except Exception as error:  # tokenizers raises a bare Exception for missing and unparsable files
+            raise ValueError(f"{path}: not a usable tokenizer file ({error})") from None
+
+    def _special_id(self, token: str) -> int:
+        token_id = self._tokenizer.token_to_id(token)
+        if token_id is None:
+            raise ValueError(f"special token {token} is not in the tokenizer's vocabulary")
+        return token_id
+
+    def word_pieces(self, words: list[str]) -> list[list[int]]:
+        """WordPiece ids of each word (a word the tokenizer drops becomes [UNK])."""
+        if not words:
+            return []
+        encoding = self._tokenizer.encode(words, is_pretokenized=True, add_special_tokens=False)
+        pieces: list[list[int]] = [[] for _ in words]
+        for piece, word in zip(encoding.ids, encoding.word_ids):
+            pieces[word].append(piece)
+        return [p or [self.unk_token_id] for p in pieces]
 
 
 def make_windows(
-    tokenizer, words: list[str], max_length: int, stride: int, max_chars: int, char_vocab: int
+    tokenizer: WordPieceTokenizer, words: list[str], max_length: int, stride: int, max_chars: int, char_vocab: int
 ) -> tuple[list[Window], list[int]]:
     """Cut words into overlapping windows of at most ``max_length`` wordpieces (never truncating).
 
@@ -57,7 +93,7 @@ def make_windows(
     were the whole input.
     """
     budget = max_length - 2
-    pieces = [p[:budget] for p in word_pieces(tokenizer, words)]
+    pieces = [p[:budget] for p in tokenizer.word_pieces(words)]
     offsets = np.cumsum([0] + [len(p) for p in pieces])
     spans: list[tuple[int, int]] = []
     start = 0
@@ -87,3 +123,33 @@ def make_windows(
         margins = [min(i - a, b - 1 - i) if a <= i < b else -1 for a, b in spans]
         owner.append(int(np.argmax(margins)))
     return windows, owner
+
+
+@dataclass
+class WindowBatch:
+    """Windows padded into arrays: the text inputs of the model and of its exported text graph."""
+
+    input_ids: np.ndarray  # (B, L) int64
+    attention_mask: np.ndarray  # (B, L) int64
+    word_starts: np.ndarray  # (B, W) int64, first-wordpiece position of each word
+    word_mask: np.ndarray  # (B, W) bool
+    char_ids: np.ndarray  # (B, W, C) int64
+
+    @classmethod
+    def collate(cls, windows: list[Window]) -> "WindowBatch":
+        length = max(len(w.input_ids) for w in windows)
+        words = max(len(w.word_starts) for w in windows)
+        chars = max(len(c) for w in windows for c in w.char_ids)
+        input_ids = np.zeros((len(windows), length), dtype=np.int64)
+        attention = np.zeros((len(windows), length), dtype=np.int64)
+        starts = np.zeros((len(windows), words), dtype=np.int64)
+        word_mask = np.zeros((len(windows), words), dtype=bool)
+        char_ids = np.zeros((len(windows), words, chars), dtype=np.int64)
+        for i, w in enumerate(windows):
+            input_ids[i, : len(w.input_ids)] = w.input_ids
+            attention[i, : len(w.input_ids)] = 1
+            starts[i, : len(w.word_starts)] = w.word_starts
+            word_mask[i, : len(w.word_starts)] = True
+            for j, c in enumerate(w.char_ids):
+                char_ids[i, j, : len(c)] = c
+        return cls(input_ids, attention, starts, word_mask, char_ids)

@@ -27,7 +27,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export, sha256_file
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH, Export, sha256_file
 
 FP16_OPS = frozenset({
     "Add", "Clip", "Concat", "Conv", "Div", "Erf", "Expand", "Flatten", "Gather", "GatherElements", "GatherND",

@@ -1,80 +1,32 @@
 """Export a checkpoint to two ONNX graphs (image path, text path) with a JSON sidecar, into a cache dir.
 
-- ``image.onnx``: crops (images, s+1, 3, 224, 224) float32 in 0..255 → regions (images, s+1, 49, d).
-- ``text.onnx``: wordpieces, words, chars, regions, image_present → emissions, match score, gate,
-  cross-attention. Text-only inputs pass one all-zero crop with ``image_present`` False: the gate
-  stays closed and the emissions equal the model's text-only emissions.
-CRF decoding stays in numpy (``mlnet_ros.model.crf``); its parameters are stored in the sidecar.
+The files and their names are described in ``mlnet_ros.inference.export_format`` (torch-free, what
+runtimes read); this module writes them with torch.onnx.
 
 Command line: ``mlnet_export --model DIR [--out DIR]`` (``mlnet_ros.cli.export``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import onnx
 import torch
 from torch import nn
 
-from mlnet_ros.model.checkpoint import WEIGHTS_FILE, ModelLoadError, load_checkpoint
+from mlnet_ros.core.checkpoint_files import ModelLoadError
+from mlnet_ros.core.text_inputs import WordPieceTokenizer, make_windows
+from mlnet_ros.inference.export_format import (
+    DYNAMIC_AXES, IMAGE_GRAPH, IMAGE_INPUTS, IMAGE_OUTPUTS, SIDECAR, TEXT_GRAPH, TEXT_INPUTS, TEXT_OUTPUTS, Export,
+    ExportError, checkpoint_hash, default_export_dir, sha256_file, verify_export,
+)
+from mlnet_ros.model.checkpoint import load_checkpoint
 from mlnet_ros.model.modeling import CharEncoder, MLNetModel, TextBatch
 
 OPSET = 18
-SIDECAR = "export.json"
-IMAGE_GRAPH = "image.onnx"
-TEXT_GRAPH = "text.onnx"
-TEXT_INPUTS = ("input_ids", "attention_mask", "word_starts", "word_mask", "char_ids", "regions", "image_present")
-TEXT_OUTPUTS = ("emissions", "match_score", "gate", "attention")
-# Named dynamic axes of every graph input and output (the other axes are fixed by the config).
-DYNAMIC_AXES = {
-    IMAGE_GRAPH: {"crops": {0: "images"}, "regions": {0: "images"}},
-    TEXT_GRAPH: {
-        "input_ids": {0: "batch", 1: "pieces"},
-        "attention_mask": {0: "batch", 1: "pieces"},
-        "word_starts": {0: "batch", 1: "words"},
-        "word_mask": {0: "batch", 1: "words"},
-        "char_ids": {0: "batch", 1: "words", 2: "chars"},
-        "regions": {0: "batch", 1: "crops"},
-        "image_present": {0: "batch"},
-        "emissions": {0: "batch", 1: "words"},
-        "match_score": {0: "batch"},
-        "gate": {0: "batch"},
-        "attention": {0: "batch", 1: "words", 2: "regions"},
-    },
-}
 log = logging.getLogger(__name__)
-
-
-class ExportError(RuntimeError):
-    """An export is missing, stale (another checkpoint) or damaged; the message names the file."""
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def checkpoint_hash(model_dir: Path) -> str:
-    """sha256 of the checkpoint's ``model.safetensors``: the identity of a trained model."""
-    path = Path(model_dir) / WEIGHTS_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{path}: missing")
-    return sha256_file(path)
-
-
-def default_export_dir(model_dir: Path) -> Path:
-    """``$XDG_CACHE_HOME/mlnet_ros/<checkpoint sha256>`` (``~/.cache`` when unset): model dirs may be read-only."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "mlnet_ros" / checkpoint_hash(model_dir)
 
 
 class PaddedCharEncoder(nn.Module):
@@ -134,10 +86,8 @@ class TextGraph(nn.Module):
         return out.emissions, out.match_score, out.gate, out.attention
 
 
-def example_inputs(model: MLNetModel, tokenizer) -> dict[str, tuple[torch.Tensor, ...]]:
+def example_inputs(model: MLNetModel, tokenizer: WordPieceTokenizer) -> dict[str, tuple[torch.Tensor, ...]]:
     """Tracing inputs of each graph; every dynamic axis is > 1 (torch.export specialises sizes 0 and 1)."""
-    from mlnet_ros.core.text_inputs import make_windows
-
     config = model.config
     words = "Angela Merkel met Barack Obama in Berlin yesterday".split()
     windows = []
@@ -147,9 +97,10 @@ def example_inputs(model: MLNetModel, tokenizer) -> dict[str, tuple[torch.Tensor
         )[0]
     text = TextBatch.collate(windows)
     crops = config.num_crops + 1
-    regions = torch.randn(2, crops, 49, config.text_hidden)
+    regions = torch.randn(2, crops, config.cells_per_crop, config.text_hidden)
+    side = config.crop_size
     return {
-        IMAGE_GRAPH: (torch.rand(2, crops, 3, 224, 224) * 255,),
+        IMAGE_GRAPH: (torch.rand(2, crops, 3, side, side) * 255,),
         TEXT_GRAPH: (
             text.input_ids, text.attention_mask, text.word_starts, text.word_mask, text.char_ids,
             regions, torch.tensor([True, False]),
@@ -199,7 +150,7 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
     for noisy in ("onnxscript", "onnx_ir"):  # hundreds of INFO lines per export
         logging.getLogger(noisy).setLevel(logging.WARNING)
     wrappers = {IMAGE_GRAPH: ImageGraph(model).eval(), TEXT_GRAPH: TextGraph(model).eval()}
-    names = {IMAGE_GRAPH: (("crops",), ("regions",)), TEXT_GRAPH: (TEXT_INPUTS, TEXT_OUTPUTS)}
+    names = {IMAGE_GRAPH: (IMAGE_INPUTS, IMAGE_OUTPUTS), TEXT_GRAPH: (TEXT_INPUTS, TEXT_OUTPUTS)}
     graphs = {}
     for filename, inputs in example_inputs(model, tokenizer).items():
         path = out_dir / filename
@@ -228,40 +179,6 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
     }
     (out_dir / SIDECAR).write_text(json.dumps(sidecar, indent=1) + "\n")
     return out_dir
-
-
-@dataclass(frozen=True)
-class Export:
-    """A verified export: its directory and sidecar."""
-
-    directory: Path
-    sidecar: dict
-
-    def graph(self, filename: str) -> Path:
-        return self.directory / filename
-
-
-def verify_export(directory: Path, source_hash: str) -> Export:
-    """The export in ``directory`` if its sidecar names checkpoint ``source_hash`` and every graph's
-    sha256 matches the sidecar; else ExportError (nothing is handed to a runtime before this check)."""
-    directory = Path(directory)
-    path = directory / SIDECAR
-    try:
-        sidecar = json.loads(path.read_text())
-        recorded, graphs = sidecar["checkpoint_sha256"], sidecar["graphs"]
-    except FileNotFoundError:
-        raise ExportError(f"{path}: missing (no export in {directory})") from None
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ExportError(f"{path}: not an export sidecar ({error})") from None
-    if recorded != source_hash:
-        raise ExportError(f"{path}: exported from checkpoint {recorded[:12]}, not {source_hash[:12]}")
-    for filename in (IMAGE_GRAPH, TEXT_GRAPH):
-        graph_path = directory / filename
-        if not graph_path.is_file():
-            raise ExportError(f"{graph_path}: missing")
-        if sha256_file(graph_path) != graphs.get(filename, {}).get("sha256"):
-            raise ExportError(f"{graph_path}: sha256 differs from {SIDECAR} (damaged or replaced file)")
-    return Export(directory, sidecar)
 
 
 def ensure_export(model_dir: Path, out_dir: Path | None = None) -> Export:

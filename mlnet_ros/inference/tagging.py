@@ -1,14 +1,13 @@
-"""Tagging word lists with a torch MLNet model: windows → emissions per word → Viterbi + marginals."""
+"""Tagging word lists with a runner: windows → emissions per word → Viterbi + marginals (numpy)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
-from mlnet_ros.model.crf import marginals, viterbi
-from mlnet_ros.model.modeling import MLNetModel, TextBatch
-from mlnet_ros.core.text_inputs import make_windows
+from mlnet_ros.core.text_inputs import WindowBatch, WordPieceTokenizer, make_windows
+from mlnet_ros.inference.crf_decoding import marginals, viterbi
+from mlnet_ros.inference.runner import Runner
 
 
 @dataclass
@@ -22,19 +21,15 @@ class WordTagging:
     image_used: bool
 
 
-@torch.inference_mode()
 def tag_words(
-    model: MLNetModel,
-    tokenizer,
+    runner: Runner,
+    tokenizer: WordPieceTokenizer,
     word_lists: list[list[str]],
-    regions: list[torch.Tensor | None],
+    regions: list[np.ndarray | None],
     batch_size: int = 32,
 ) -> list[WordTagging]:
-    """Tag each word list; ``regions[i]`` is an (s+1, 49, d) tensor for list i, or None (text only)."""
-    model.eval()
-    config = model.config
-    device = next(model.parameters()).device
-    crf = model.crf.parameters_numpy()
+    """Tag each word list; ``regions[i]`` is an (s+1, cells, d) array for list i, or None (text only)."""
+    config, crf = runner.config, runner.crf
     jobs = []  # (list index, window)
     owners = []
     for i, words in enumerate(word_lists):
@@ -52,14 +47,14 @@ def tag_words(
     for (has_image, _), members in groups.items():
         for begin in range(0, len(members), batch_size):
             group = members[begin : begin + batch_size]
-            batch = TextBatch.collate([jobs[j][1] for j in group]).to(device)
-            image = torch.stack([regions[jobs[j][0]] for j in group]).to(device) if has_image else None
-            out = model(batch, image)
+            batch = WindowBatch.collate([jobs[j][1] for j in group])
+            image = np.stack([regions[jobs[j][0]] for j in group]) if has_image else None
+            out = runner.run_text(batch, image)
             for row, j in enumerate(group):
                 n = len(jobs[j][1].word_starts)
                 results[j] = (
-                    out.emissions[row, :n].double().cpu().numpy(),
-                    None if out.attention is None else out.attention[row, :n].cpu().numpy(),
+                    out.emissions[row, :n].astype(np.float64),
+                    None if out.attention is None else out.attention[row, :n],
                     float(out.match_score[row]),
                     bool(out.gate[row] > 0),
                 )
@@ -81,11 +76,11 @@ def tag_words(
             if results[j][1] is not None:
                 attention_rows.append(results[j][1][local])
         emissions = np.stack(rows)
-        path = viterbi(emissions, crf["start"], crf["end"], crf["transitions"])
+        path = viterbi(emissions, crf.start, crf.end, crf.transitions)
         taggings.append(
             WordTagging(
                 tags=[config.labels[k] for k in path],
-                marginals=marginals(emissions, crf["start"], crf["end"], crf["transitions"]),
+                marginals=marginals(emissions, crf.start, crf.end, crf.transitions),
                 attention=np.stack(attention_rows) if attention_rows else None,
                 match_score=float(np.mean([results[j][2] for j in window_jobs])),
                 image_used=any(results[j][3] for j in window_jobs),

@@ -1,8 +1,7 @@
-"""Checkpoint directories: ``config.json`` + ``labels.json`` + ``model.safetensors`` (trainable weights, fp16).
+"""Saving and loading checkpoint directories (files: ``mlnet_ros.core.checkpoint_files``).
 
-Frozen base weights (text-encoder embeddings and lower layers, the image backbone) are not stored:
-they are loaded from the base packages (or local paths) recorded in ``config.json``.
-Loading never unpickles.
+Only the trainable weights are stored (fp16); loading builds the model with its frozen base weights
+(``mlnet_ros.model.pretrained``), then copies them in. Loading never unpickles.
 """
 from __future__ import annotations
 
@@ -12,19 +11,12 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
-from transformers import AutoTokenizer
 
-from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.backbone import BaseWeightsError
-from mlnet_ros.model.modeling import MLNetModel, base_identity, package_version, text_encoder_dir
-
-CONFIG_FILE = "config.json"
-LABELS_FILE = "labels.json"
-WEIGHTS_FILE = "model.safetensors"
-
-
-class ModelLoadError(ValueError):
-    """A model directory cannot be loaded; the message is one line naming the file and the problem."""
+from mlnet_ros.core.base_weights import BaseWeightsError, base_identity
+from mlnet_ros.core.checkpoint_files import CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE, ModelLoadError, check_checkpoint
+from mlnet_ros.core.text_inputs import WordPieceTokenizer
+from mlnet_ros.model.modeling import MLNetModel
+from mlnet_ros.model.pretrained import build_model, load_tokenizer
 
 
 def save_checkpoint(model: MLNetModel, directory: Path, training: dict | None = None) -> None:
@@ -39,59 +31,18 @@ def save_checkpoint(model: MLNetModel, directory: Path, training: dict | None = 
     save_file(tensors, str(directory / WEIGHTS_FILE))
 
 
-def read_config(directory: Path) -> tuple[MLNetConfig, dict]:
-    """The MLNetConfig and the whole config.json document of a checkpoint directory."""
-    directory = Path(directory)
-    path = directory / CONFIG_FILE
-    if not directory.is_dir():
-        raise ModelLoadError(f"{directory}: model directory does not exist")
-    try:
-        document = json.loads(path.read_text())
-        return MLNetConfig.from_dict(document["model"]), document
-    except FileNotFoundError:
-        raise ModelLoadError(f"{path}: missing") from None
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise ModelLoadError(f"{path}: not an MLNet config ({error})") from None
-
-
-def load_checkpoint(directory: Path, expected_preset: str | None = None) -> tuple[MLNetModel, object]:
+def load_checkpoint(directory: Path, expected_preset: str | None = None) -> tuple[MLNetModel, WordPieceTokenizer]:
     """Load (model in eval mode, tokenizer) from a checkpoint directory, or raise ModelLoadError."""
     directory = Path(directory)
-    config, document = read_config(directory)
-    if expected_preset is not None and config.preset != expected_preset:
-        raise ModelLoadError(
-            f"{directory / CONFIG_FILE}: checkpoint of preset {config.preset!r}, expected {expected_preset!r}"
-        )
-    labels_path = directory / LABELS_FILE
-    try:
-        labels = tuple(json.loads(labels_path.read_text()))
-    except FileNotFoundError:
-        raise ModelLoadError(f"{labels_path}: missing") from None
-    except (json.JSONDecodeError, TypeError) as error:
-        raise ModelLoadError(f"{labels_path}: not a JSON label list ({error})") from None
-    if labels != config.labels:
-        raise ModelLoadError(f"{labels_path}: label set {list(labels)} differs from the model's {list(config.labels)}")
-    for package, version in document.get("base_weights", {}).items():
-        if version == "local path":
-            continue
-        try:
-            installed = package_version(package)
-        except BaseWeightsError as error:
-            raise ModelLoadError(f"{directory / CONFIG_FILE}: {error}") from None
-        if installed != version:
-            raise ModelLoadError(
-                f"{directory / CONFIG_FILE}: trained on base package {package}=={version}, installed {installed}"
-            )
+    config = check_checkpoint(directory, expected_preset)
     weights_path = directory / WEIGHTS_FILE
-    if not weights_path.is_file():
-        raise ModelLoadError(f"{weights_path}: missing")
     try:
         state = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
         raise ModelLoadError(f"{weights_path}: unreadable safetensors file ({error})") from None
     try:
-        model = MLNetModel(config)
-        tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
+        model = build_model(config)
+        tokenizer = load_tokenizer(config)
     except (BaseWeightsError, OSError) as error:
         raise ModelLoadError(f"{directory / CONFIG_FILE}: base weights unavailable ({error})") from None
     load_trainable(model, state, weights_path)

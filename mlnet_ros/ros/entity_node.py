@@ -241,11 +241,12 @@ class EntityNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         # Imported here: torch takes seconds to load, the unconfigured node starts without it.
-        from mlnet_ros.inference.pipeline import ModelLoadError, load_recognizer
+        from mlnet_ros.core.checkpoint_files import ModelLoadError
+        from mlnet_ros.inference.backends import load_backend
 
         model_dir = self._param("model_dir") or str(default_model_dir())
         try:
-            recognizer = load_recognizer(
+            recognizer = load_backend(
                 model_dir,
                 backend=self._param("backend"),
                 device=self._param("device"),

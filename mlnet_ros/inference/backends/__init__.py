@@ -1,59 +1,25 @@
-"""Inference backends behind ``EntityRecognizer``: torch (eager), onnxruntime and TensorRT.
+"""Inference backends: the recognition pipeline (``EntityRecognizer``) with a torch, onnxruntime or
+TensorRT runner.
 
 ``load_backend(model_dir, "auto")`` takes the fastest one that loads (tensorrt, then onnxruntime,
 then torch) and logs which one it took and why the faster ones were passed over. ``auto`` never
 runs the one-time ONNX export (about a minute on 2 cores): it uses an export already in the
 cache (``python -m mlnet_ros.inference.onnx_export``, or a first load with an explicit ONNX backend).
-The ONNX backends share the torch recognizer's tokenisation, windowing, CRF decoding and
-entity building; only the tensor compute differs.
+Every backend shares the tokenisation, windowing, CRF decoding and entity building; only the
+runner differs. Importing this package is cheap: the pipeline and a backend's runtime are imported
+when a backend is loaded (``loading``), and the onnxruntime backend never imports torch,
+transformers or onnx.
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
+from mlnet_ros.inference.backends.errors import BackendUnavailable
+
+__all__ = ["BACKENDS", "BackendUnavailable", "load_backend"]
 BACKENDS = ("tensorrt", "onnxruntime", "torch")  # fastest first: the order "auto" tries them in
 log = logging.getLogger(__name__)
-
-
-class BackendUnavailable(RuntimeError):
-    """A backend cannot run here (missing package, no GPU, failed export or engine build); says why."""
-
-
-def _load_onnxruntime(model_dir: Path, device: str, auto: bool):
-    from mlnet_ros.inference.backends.graph_recognizer import GraphRecognizer, verified_export
-    from mlnet_ros.inference.backends.onnxruntime_backend import OnnxRuntimeModel, providers
-
-    if auto and device.startswith("cuda") and providers(device) == ["CPUExecutionProvider"]:
-        raise BackendUnavailable("this onnxruntime build has no GPU provider (torch uses the GPU)")
-    export = verified_export(model_dir, export_if_missing=not auto)
-    return GraphRecognizer(model_dir, OnnxRuntimeModel(export, device), "onnxruntime")
-
-
-def _load_tensorrt(model_dir: Path, device: str, fp16: bool, force_engine_rebuild: bool, auto: bool):
-    if not device.startswith("cuda"):
-        raise BackendUnavailable(f"needs a CUDA device, got device {device!r}")
-    from mlnet_ros.inference.backends.graph_recognizer import GraphRecognizer, verified_export
-    from mlnet_ros.inference.backends.tensorrt_backend import CudaDevice, TensorRTModel, import_tensorrt
-
-    trt = import_tensorrt()  # fail before a possible ONNX export
-    export = verified_export(model_dir, export_if_missing=not auto)
-    try:
-        model = TensorRTModel(export, trt, CudaDevice(device), fp16, force_engine_rebuild)
-    except BackendUnavailable:
-        raise
-    except Exception as error:  # TensorRT and CUDA failures have no common base class
-        raise BackendUnavailable(f"engine build or load failed: {_one_line(error)}") from error
-    recognizer = GraphRecognizer(model_dir, model, "tensorrt")
-    try:
-        recognizer.warm_up()
-    except Exception as error:
-        raise BackendUnavailable(f"warm-up inference failed: {_one_line(error)}") from error
-    return recognizer
-
-
-def _one_line(error: Exception) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())}"
 
 
 def load_backend(
@@ -88,13 +54,13 @@ def load_backend(
 def _load_one(name: str, model_dir: Path, device: str, fp16: bool, force_engine_rebuild: bool, auto: bool):
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r} (available: {', '.join(BACKENDS)}, auto)")
-    if name == "torch":
-        from mlnet_ros.inference.pipeline import TorchRecognizer
+    from mlnet_ros.inference.backends import loading
 
-        return TorchRecognizer(model_dir, device=device)
+    if name == "torch":
+        return loading.load_torch(model_dir, device)
     try:
         if name == "onnxruntime":
-            return _load_onnxruntime(model_dir, device, auto)
-        return _load_tensorrt(model_dir, device, fp16, force_engine_rebuild, auto)
+            return loading.load_onnxruntime(model_dir, device, auto)
+        return loading.load_tensorrt(model_dir, device, fp16, force_engine_rebuild, auto)
     except BackendUnavailable as error:
         raise BackendUnavailable(f"{name}: {' '.join(str(error).split())}") from None

@@ -5,7 +5,7 @@ owned by torch.
 Precision lives in the graph, not in builder flags (TensorRT 11 has no weak typing): ``fp16=True``
 builds from the fp16 mixed-precision graphs of ``mlnet_ros.inference.mixed_precision``, ``fp16=False``
 from the fp32 export; both as strongly typed networks. The TensorRT module and the CUDA device are
-explicit dependencies of ``TensorRTModel``, and every TensorRT call runs with that device current.
+explicit dependencies of ``TensorRTGraphs``, and every TensorRT call runs with that device current.
 
 Written against the documented API; it needs a CUDA GPU and the ``tensorrt`` package (JetPack or
 NVIDIA's wheels), neither of which exists on the project's CI machine.
@@ -20,10 +20,9 @@ import numpy as np
 import torch
 
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.inference.backends import BackendUnavailable
 from mlnet_ros.inference.backends.engine_cache import EngineCache, EngineKey, cached_engine
-from mlnet_ros.inference.backends.graph_model import GraphModel
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.inference.backends.errors import BackendUnavailable
+from mlnet_ros.inference.export_format import IMAGE_GRAPH, TEXT_GRAPH, Export
 
 WORKSPACE_BYTES = 1 << 30
 MAX_BATCH = 32  # windows per text batch (tag_words' batch size)
@@ -57,7 +56,7 @@ def tensorrt_version(trt) -> tuple[int, int]:
 def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, ...], ...]]]:
     """(min, opt, max) shape of every dynamic input, per graph: batch 1..32 windows, 1..max_length
     wordpieces, 1..s+1 crops in the text graph (1 = text only), 1..4 images of s+1 crops."""
-    crops, d = config.num_crops + 1, config.text_hidden
+    crops, cells, d, side = config.num_crops + 1, config.cells_per_crop, config.text_hidden, config.crop_size
     pieces, words, chars = (1, 48, config.max_length), (1, 24, config.max_length - 2), (1, 12, config.max_word_chars)
     batch = (1, 1, MAX_BATCH)
 
@@ -65,14 +64,14 @@ def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, 
         return tuple(tuple(axis[i] if isinstance(axis, tuple) else axis for axis in axes) for i in range(3))
 
     return {
-        IMAGE_GRAPH: {"crops": shapes((1, 1, MAX_IMAGES), crops, 3, 224, 224)},
+        IMAGE_GRAPH: {"crops": shapes((1, 1, MAX_IMAGES), crops, 3, side, side)},
         TEXT_GRAPH: {
             "input_ids": shapes(batch, pieces),
             "attention_mask": shapes(batch, pieces),
             "word_starts": shapes(batch, words),
             "word_mask": shapes(batch, words),
             "char_ids": shapes(batch, words, chars),
-            "regions": shapes(batch, (1, crops, crops), 49, d),
+            "regions": shapes(batch, (1, crops, crops), cells, d),
             "image_present": shapes(batch),
         },
     }
@@ -150,14 +149,16 @@ def build_engine(trt, onnx_path: str, shapes: dict[str, tuple]) -> bytes:
     return bytes(serialized)
 
 
-class TensorRTModel(GraphModel):
-    """Both graphs as TensorRT engines on one CUDA device; inputs and outputs pass through torch tensors.
+class TensorRTGraphs:
+    """Both graphs as TensorRT engines on one CUDA device, the executor of a ``GraphRunner``; inputs and
+    outputs pass through torch tensors.
 
     ``trt`` is the ``tensorrt`` module (``import_tensorrt()``) and ``gpu`` a ``CudaDevice``.
     """
 
     def __init__(self, export: Export, trt, gpu: CudaDevice, fp16: bool = True, force_engine_rebuild: bool = False):
-        super().__init__(export)
+        self.config = export.config()
+        self.output_names = {graph: export.output_names(graph) for graph in (IMAGE_GRAPH, TEXT_GRAPH)}
         self.trt, self.gpu = trt, gpu
         self.shapes = profile_shapes(self.config)
         precision = "fp16" if fp16 else "fp32"

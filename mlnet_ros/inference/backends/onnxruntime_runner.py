@@ -1,5 +1,5 @@
 """onnxruntime backend: the exported graphs in onnxruntime sessions (CPU; CUDA/TensorRT providers when
-present), sized for small shared CPUs: one intra-op thread per usable core, no busy-waiting."""
+present), sized for small shared CPUs: one intra-op thread per usable core, no busy-waiting. Torch-free."""
 from __future__ import annotations
 
 import os
@@ -7,8 +7,8 @@ import os
 import numpy as np
 import onnxruntime
 
-from mlnet_ros.inference.backends.graph_model import GraphModel
-from mlnet_ros.inference.onnx_export import IMAGE_GRAPH, TEXT_GRAPH, Export
+from mlnet_ros.inference.backends.graph_runner import GraphRunner
+from mlnet_ros.inference.export_format import GRAPHS, Export
 
 GPU_PROVIDERS = ("TensorrtExecutionProvider", "CUDAExecutionProvider")
 
@@ -34,16 +34,21 @@ def providers(device: str) -> list:
     return gpu + ["CPUExecutionProvider"]
 
 
-class OnnxRuntimeModel(GraphModel):
+class OnnxRuntimeGraphs:
     """Both graphs in onnxruntime sessions."""
 
     def __init__(self, export: Export, device: str = "cpu"):
-        super().__init__(export)
         options = session_options()
         self.sessions = {
             graph: onnxruntime.InferenceSession(str(export.graph(graph)), options, providers=providers(device))
-            for graph in (IMAGE_GRAPH, TEXT_GRAPH)
+            for graph in GRAPHS
         }
+        self.output_names = {graph: export.output_names(graph) for graph in GRAPHS}
 
     def run(self, graph: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
         return self.sessions[graph].run(self.output_names[graph], feeds)
+
+
+def onnxruntime_runner(export: Export, device: str = "cpu") -> GraphRunner:
+    """The runner of ``export`` on onnxruntime."""
+    return GraphRunner(export, OnnxRuntimeGraphs(export, device))
