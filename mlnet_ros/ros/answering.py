@@ -10,19 +10,21 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 from builtin_interfaces.msg import Time as TimeMsg
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 
-from mlnet_ros.inference.encoded_image import EncodedImage, encode
+from mlnet_ros.inference.encoded_image import MODEL_MAX_SIDE, EncodedImage, encode
 from mlnet_ros.msg import EntityArray
 from mlnet_ros.ros.debug_overlay import draw_entities
 from mlnet_ros.ros.diagnostics import NodeCounters, Rejections
 from mlnet_ros.ros.entity_msgs import entity_array
 from mlnet_ros.ros.image_msgs import (
     ImageConversionError,
+    check_compressed,
     compressed_to_rgb,
     image_to_rgb,
     rgb_to_image,
@@ -64,19 +66,21 @@ class Answering:
         frames: LatestFrame,
         counters: NodeCounters,
         rejections: Rejections,
+        max_transcript_chars: int,
         debug_image: bool,
     ) -> None:
         self._recognizer = recognizer
         self._frames = frames
         self._counters = counters
         self._rejections = rejections
+        self._max_transcript_chars = max_transcript_chars
         self._debug_image = debug_image
 
     def to_transcript(
         self, transcript: str, stamp: Time, max_image_age: float, confidence_threshold: float
     ) -> Answer:
         """Answer a transcript of the topic with the camera frame paired with ``stamp``."""
-        check_transcript(transcript)
+        check_transcript(transcript, self._max_transcript_chars)
         started = time.perf_counter_ns()
         with _model_errors_rejected():
             image = self._paired_image(stamp, max_image_age)
@@ -87,7 +91,7 @@ class Answering:
     ) -> Answer:
         """Answer a service request with its own image (text-only when the image is empty);
         an unusable request image rejects the request."""
-        check_transcript(transcript)
+        check_transcript(transcript, self._max_transcript_chars)
         started = time.perf_counter_ns()
         if not (image.width or image.height or len(image.data)):
             used = _Image(None, None, EntityArray.IMAGE_NONE)
@@ -108,12 +112,12 @@ class Answering:
             return _Image(pairing.frame, pairing.encoded, pairing.status)
         frame = pairing.frame
         try:
-            rgb = decode_frame(frame.msg)
+            rgb, source_size = decode_frame(frame.msg)
         except ImageConversionError as error:
             self._frames.discard(frame)
             self._rejections.reject_image(error.reason, str(error), f"Image rejected: {error}")
-            return _Image(None, None, EntityArray.IMAGE_NONE)
-        encoded = encode(self._recognizer, rgb)
+            return _Image(None, None, EntityArray.IMAGE_REJECTED)
+        encoded = in_source_pixels(encode(self._recognizer, rgb), source_size)
         self._frames.remember(frame, encoded)
         return _Image(frame, encoded, pairing.status)
 
@@ -167,14 +171,37 @@ def _model_errors_rejected() -> Iterator[None]:
         ) from error
 
 
-def check_transcript(transcript: str) -> None:
-    """Raise Rejected for a transcript that gets no answer (empty or whitespace-only)."""
+def check_transcript(transcript: str, max_chars: int) -> None:
+    """Raise Rejected for a transcript that gets no answer: empty, whitespace-only, or longer
+    than ``max_chars`` characters."""
+    if len(transcript) > max_chars:
+        raise Rejected(
+            "transcript_too_long",
+            f"transcript of {len(transcript)} characters is longer than max_transcript_chars "
+            f"({max_chars})",
+        )
     if not transcript.strip():
         raise Rejected("empty_transcript", "empty transcript")
 
 
-def decode_frame(msg: Image | CompressedImage):
-    """RGB pixels of a camera frame (raw or compressed); raises ImageConversionError."""
+def decode_frame(msg: Image | CompressedImage) -> tuple[np.ndarray, tuple[int, int]]:
+    """RGB pixels of a camera frame and the frame's (width, height): a large compressed frame
+    is decoded at a reduced size that still gives the model its full resolution. Raises
+    ImageConversionError."""
     if isinstance(msg, CompressedImage):
-        return compressed_to_rgb(msg)
-    return image_to_rgb(msg)
+        header = check_compressed(msg)
+        rgb = compressed_to_rgb(msg, min_side=MODEL_MAX_SIDE)
+        size = (header.width, header.height)
+        if (rgb.shape[1] >= rgb.shape[0]) != (size[0] >= size[1]):  # rotated by EXIF orientation
+            size = size[::-1]
+        return rgb, size
+    return image_to_rgb(msg), (msg.width, msg.height)
+
+
+def in_source_pixels(encoded: EncodedImage, source_size: tuple[int, int]) -> EncodedImage:
+    """``encoded`` with its boxes mapped to a source of ``source_size`` (the image it was
+    computed from may have been decoded at a reduced size)."""
+    width, height = source_size
+    if (width, height) == (encoded.width, encoded.height):
+        return encoded
+    return replace(encoded, scale=encoded.scale * width / encoded.width, width=width, height=height)

@@ -30,8 +30,9 @@ from mlnet_ros.msg import EntityArray
 from mlnet_ros.paths import default_model_dir
 from mlnet_ros.ros.answering import Answering, Rejected
 from mlnet_ros.ros.diagnostics import NodeCounters, Rejections, node_status
-from mlnet_ros.ros.image_msgs import ImageConversionError, check_image
+from mlnet_ros.ros.image_msgs import ImageConversionError, check_compressed, check_image
 from mlnet_ros.ros.latest_frame import LatestFrame
+from mlnet_ros.ros.memory import limit_malloc_arenas, release_free_heap
 from mlnet_ros.ros.parameters import declare_parameters
 from mlnet_ros.ros.qos import (
     TRANSCRIPT_HINT,
@@ -116,6 +117,7 @@ class EntityNode(LifecycleNode):
                 self._frames,
                 self._counters,
                 self._rejections,
+                max_transcript_chars=self._param("max_transcript_chars"),
                 debug_image=self._param("publish_debug_image"),
             )
             self._entities_pub = self.create_lifecycle_publisher(EntityArray, "entities", 10)
@@ -215,13 +217,22 @@ class EntityNode(LifecycleNode):
         try:
             check_image(msg)
         except ImageConversionError as error:
-            self._rejections.reject_image(error.reason, str(error), f"Image rejected: {error}")
+            self._reject_frame(error)
             return
         self._frames.put(msg, self._stamp_of(msg.header), msg.header.frame_id)
 
     def _on_compressed_image(self, msg: CompressedImage) -> None:
         self._counters.count("images_received")
+        try:
+            check_compressed(msg)
+        except ImageConversionError as error:
+            self._reject_frame(error)
+            return
         self._frames.put(msg, self._stamp_of(msg.header), msg.header.frame_id)
+
+    def _reject_frame(self, error: ImageConversionError) -> None:
+        self._frames.reject()
+        self._rejections.reject_image(error.reason, str(error), f"Image rejected: {error}")
 
     def _stamp_of(self, header: Header) -> Time:
         """The header stamp, or the arrival time when the publisher left it zero."""
@@ -283,6 +294,8 @@ class EntityNode(LifecycleNode):
     # -- reporting -------------------------------------------------------------------------
 
     def _publish_diagnostics(self) -> None:
+        """Once a second: the diagnostics, and the freed heap back to the OS."""
+        release_free_heap()
         recognizer = self._recognizer
         if recognizer is None or self._diagnostics_pub is None:
             return
@@ -308,6 +321,7 @@ def activate(node: EntityNode) -> bool:
 
 def main(args: list[str] | None = None) -> int:
     """Run the node until interrupted; straight to active unless autostart is false."""
+    limit_malloc_arenas()
     rclpy.init(args=args)
     try:
         try:

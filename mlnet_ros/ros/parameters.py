@@ -101,6 +101,14 @@ PARAMETERS = (
         "Publish entities/debug_image: the image with entity boxes and labels.",
     ),
     ParameterSpec(
+        "max_transcript_chars",
+        4096,
+        "Longest transcript answered, in characters (Python code points); a longer one is "
+        "rejected at once. Bounds the answer time, so a burst cannot overflow the transcript "
+        "queue.",
+        int_range=(1, 1_000_000),
+    ),
+    ParameterSpec(
         "max_image_age",
         1.0,
         "Seconds between a transcript and an image beyond which the image is stale "
