@@ -411,6 +411,22 @@ def test_rejected_raw_frame_makes_the_answer_say_image_rejected(ros):
     assert answer.image_status in (EntityArray.IMAGE_USED, EntityArray.IMAGE_GATE_CLOSED)
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 2000, 3), (3000, 2, 3)], ids=str)
+def test_tiny_and_extreme_aspect_frames_are_answered_once(ros, shape):
+    node, client = ros
+    restart(node, client)
+    client.send_image(np.full(shape, 120, np.uint8), frame_id="odd_frame")
+    text = f"Eileen Collins flew for NASA with a {shape[0]}x{shape[1]} frame"
+    answer = client.say(text)
+    assert answer.image_status in (EntityArray.IMAGE_USED, EntityArray.IMAGE_GATE_CLOSED)
+    check_spans(answer)
+    for entity in answer.entities:
+        if entity.has_box:
+            assert entity.box.x_offset + entity.box.width <= shape[1]
+            assert entity.box.y_offset + entity.box.height <= shape[0]
+    assert len(client.answers_for(text)) == 1
+
+
 @pytest.mark.parametrize("length", [4097, 1_000_000])
 def test_transcript_over_max_transcript_chars_is_rejected_at_once(ros, length):
     node, client = ros

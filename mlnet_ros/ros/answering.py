@@ -113,13 +113,19 @@ class Answering:
         frame = pairing.frame
         try:
             rgb, source_size = decode_frame(frame.msg)
+            encoded = in_source_pixels(encode(self._recognizer, rgb), source_size)
         except ImageConversionError as error:
-            self._frames.discard(frame)
-            self._rejections.reject_image(error.reason, str(error), f"Image rejected: {error}")
-            return _Image(None, None, EntityArray.IMAGE_REJECTED)
-        encoded = in_source_pixels(encode(self._recognizer, rgb), source_size)
+            return self._rejected_frame(frame, error.reason, str(error))
+        except Exception as error:  # the model failed on this image: still answer, text-only
+            return self._rejected_frame(frame, "inference_error", f"{type(error).__name__}: {error}")
         self._frames.remember(frame, encoded)
         return _Image(frame, encoded, pairing.status)
+
+    def _rejected_frame(self, frame: Frame, reason: str, detail: str) -> _Image:
+        """Forget a frame that cannot be used, count why; the answer goes on text-only."""
+        self._frames.discard(frame)
+        self._rejections.reject_image(reason, detail, f"Image rejected: {detail}")
+        return _Image(None, None, EntityArray.IMAGE_REJECTED)
 
     def _answer(
         self,
