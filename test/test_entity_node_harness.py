@@ -51,6 +51,8 @@ class Client:
     def __init__(self, node: Node, namespace: str = "") -> None:
         self.node = node
         prefix = namespace.rstrip("/") + "/" if namespace else ""
+        # The status of this namespace's node only (several nodes publish on /diagnostics).
+        self.status_name = f"{prefix or '/'}mlnet_entity_node: entity recognition"
         self._lock = threading.Lock()
         self.answers: list[EntityArray] = []
         self.diagnostics: list[DiagnosticArray] = []
@@ -115,19 +117,21 @@ class Client:
         """Integer value of the latest entity-node diagnostic (``default`` if absent)."""
         with self._lock:
             arrays = list(self.diagnostics)
-        for array in reversed(arrays):
-            for status in array.status:
-                if "entity recognition" in status.name:
-                    values = {kv.key: kv.value for kv in status.values}
-                    return int(values.get(key, default))
-        return default
+        status = self._latest_status(arrays)
+        if status is None:
+            return default
+        values = {kv.key: kv.value for kv in status.values}
+        return int(values.get(key, default))
 
     def latest_status(self):
         with self._lock:
             arrays = list(self.diagnostics)
+        return self._latest_status(arrays)
+
+    def _latest_status(self, arrays: list[DiagnosticArray]):
         for array in reversed(arrays):
             for status in array.status:
-                if "entity recognition" in status.name:
+                if status.name == self.status_name:
                     return status
         return None
 

@@ -133,6 +133,8 @@ def test_node_process_answers_under_a_namespace(start_node, client):
         "use_compressed_image:=true",
         "-p",
         "max_image_age:=5.0",
+        "-p",
+        "max_transcript_chars:=200",
     )
     compressed_pub = client.node.create_publisher(
         CompressedImage, f"{NAMESPACE}/image/compressed", 1
@@ -149,8 +151,20 @@ def test_node_process_answers_under_a_namespace(start_node, client):
         compressed_pub.publish(compressed_astronaut(client.node.get_clock().now().to_msg()))
         assert client.wait_diagnostic("images_received", 1), node.output()
         answer = client.say(SENTENCE, timeout=60.0)
+        # A frame whose header claims 100000 x 100000 and a transcript over the limit: both
+        # rejected with a counted reason; the next transcript is answered.
+        impossible = CompressedImage(format="png")
+        impossible.data = array.array("B", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(
+            [0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0, 8, 2, 0, 0, 0]))
+        compressed_pub.publish(impossible)
+        client.transcript_pub.publish(String(data="Eileen Collins " * 20))
+        after = client.say(SENTENCE + " again", timeout=60.0)
+        assert client.wait_diagnostic("rejected.image_too_large", 1), node.output()
+        assert client.wait_diagnostic("rejected.transcript_too_long", 1), node.output()
+        assert client.answers_for("Eileen Collins " * 20) == []
     finally:
         client.node.destroy_publisher(compressed_pub)
+    check_spans(after)
     check_spans(answer)
     assert ("Eileen Collins", "PER") in entity_pairs(answer)
     assert answer.header.frame_id == "camera_optical", (answer.image_status, node.output())

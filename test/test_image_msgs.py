@@ -1,6 +1,8 @@
 """sensor_msgs/Image <-> RGB numpy conversions: encodings, padded rows, byte order, rejections."""
 
 import array
+import struct
+import zlib
 
 import cv2
 import numpy as np
@@ -8,7 +10,15 @@ import pytest
 from sensor_msgs.msg import CompressedImage, Image
 
 from mlnet_ros.inference.encoded_image import MAX_PIXELS, fit_within
-from mlnet_ros.ros.image_msgs import ImageConversionError, compressed_to_rgb, image_to_rgb, rgb_to_image
+from mlnet_ros.ros.image_headers import ImageHeader, read_header
+from mlnet_ros.ros.image_msgs import (
+    ImageConversionError,
+    check_compressed,
+    compressed_to_rgb,
+    image_to_rgb,
+    reduction,
+    rgb_to_image,
+)
 
 RGB = np.random.default_rng(0).integers(0, 256, size=(5, 7, 3), dtype=np.uint8)
 
@@ -106,7 +116,7 @@ def test_compressed_png_decodes_to_rgb_and_garbage_is_rejected():
     msg.data = array.array("B", png.tobytes())
     np.testing.assert_array_equal(compressed_to_rgb(msg), RGB)
     msg.data = array.array("B", b"not an image")
-    with pytest.raises(ImageConversionError, match="cannot decode"):
+    with pytest.raises(ImageConversionError, match="unsupported compressed format"):
         compressed_to_rgb(msg)
 
 
@@ -116,3 +126,120 @@ def test_fit_within_downscales_long_side_and_reports_scale():
     assert small.shape == (720, 1280, 3) and scale == pytest.approx(6.0)
     same, scale = fit_within(RGB, 1280)
     assert same is RGB and scale == 1.0
+
+
+# -- compressed frames: sized from their header, decoded at a bounded cost ---------------------
+
+
+def chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def png_bytes(width: int, height: int, bit_depth: int = 8, colour: int = 2, idat: bytes = b"") -> bytes:
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)
+    body = chunk(b"IHDR", header) + (chunk(b"IDAT", idat) if idat else b"") + chunk(b"IEND", b"")
+    return b"\x89PNG\r\n\x1a\n" + body
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A black 1-bit PNG: a few kilobytes that decode to width x height pixels."""
+    row = b"\x00" + bytes((width + 7) // 8)
+    compressor = zlib.compressobj(9)
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return png_bytes(width, height, bit_depth=1, colour=0, idat=idat)
+
+
+def compressed(data: bytes, fmt: str = "jpeg") -> CompressedImage:
+    msg = CompressedImage(format=fmt)
+    msg.data = array.array("B", data)
+    return msg
+
+
+BGR = np.ascontiguousarray(np.random.default_rng(1).integers(0, 256, (30, 50, 3), np.uint8))
+
+
+@pytest.mark.parametrize(
+    "extension, name",
+    [(".png", "png"), (".jpg", "jpeg"), (".webp", "webp"), (".bmp", "bmp"), (".tiff", "tiff"),
+     (".ppm", "pnm"), (".pbm", "pnm"), (".ras", "sunras"), (".gif", "gif")],
+)
+def test_header_gives_the_size_of_every_sized_format(extension, name):
+    pixels = BGR[:, :, 0] if extension == ".pbm" else BGR
+    ok, encoded = cv2.imencode(extension, pixels)
+    assert ok
+    assert read_header(encoded.tobytes()) == ImageHeader(name, 50, 30)
+    assert compressed_to_rgb(compressed(encoded.tobytes())).shape == (30, 50, 3)
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"", "empty_image"),
+        (b"not an image", "unsupported_format"),
+        (np.random.default_rng(2).bytes(4000), "unsupported_format"),
+        (b"\x00\x00\x00\x0cjP  \r\n\x87\n" + bytes(64), "unsupported_format"),  # JPEG 2000
+        (png_bytes(100_000, 100_000), "image_too_large"),  # 45 bytes, impossible header
+        (png_bomb(20_000, 20_000), "image_too_large"),  # 48 KB, 400 Mpx
+        (png_bytes(0, 10), "empty_image"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "bad_header"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "bad_header"),  # truncated before its frame header
+        (b"\xff\xd8\xff\xda\x00\x08" + bytes(20), "bad_header"),  # image data before a frame
+        (b"BM" + bytes(12) + struct.pack("<Iii", 40, 100_000, -100_000), "image_too_large"),
+        (b"GIF89a" + struct.pack("<HH", 65535, 65535), "image_too_large"),
+        (b"II*\x00" + struct.pack("<IH", 8, 2) + struct.pack("<HHII", 256, 4, 1, 90_000)
+         + struct.pack("<HHII", 257, 4, 1, 90_000), "image_too_large"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8X" + bytes(8) + b"\xff\xff\x00\xff\xff\x00", "image_too_large"),
+        (b"P6\n# a comment\n90000 90000\n255\n", "image_too_large"),
+    ],
+    ids=["empty", "text", "random_bytes", "jpeg2000", "impossible_png_header", "png_bomb",
+         "zero_width_png", "truncated_png_header", "truncated_jpeg_header", "jpeg_without_frame",
+         "bmp_huge", "gif_huge", "tiff_huge", "webp_huge", "pnm_huge"],
+)
+def test_bad_compressed_frames_are_refused_before_decoding(data, reason):
+    with pytest.raises(ImageConversionError) as raised:
+        check_compressed(compressed(data))
+    assert raised.value.reason == reason and str(raised.value)
+    with pytest.raises(ImageConversionError) as raised:
+        compressed_to_rgb(compressed(data))
+    assert raised.value.reason == reason
+
+
+def test_decoder_failures_and_complaints_are_rejections_with_nothing_on_stderr(capfd):
+    ok, jpeg = cv2.imencode(".jpg", cv2.resize(BGR, (640, 480)))
+    jpeg = jpeg.tobytes()
+    corrupt = bytearray(jpeg)
+    for index in range(len(corrupt) // 3, len(corrupt) - 2, 997):
+        corrupt[index] ^= 0x5A
+    ok, png = cv2.imencode(".png", BGR)
+    cases = [
+        (jpeg[: len(jpeg) // 2], "undecodable_image"),
+        (bytes(corrupt), "corrupt_image"),
+        (png.tobytes()[:-30], "undecodable_image"),  # IDAT cut short
+    ]
+    for data, reason in cases:
+        with pytest.raises(ImageConversionError) as raised:
+            compressed_to_rgb(compressed(data, "png"))
+        assert raised.value.reason == reason, str(raised.value)
+    err = capfd.readouterr().err
+    assert "JPEG" not in err and "libpng" not in err and "WARN" not in err, err
+
+
+def test_jpeg_labelled_png_is_decoded_by_its_signature():
+    ok, jpeg = cv2.imencode(".jpg", BGR)
+    assert compressed_to_rgb(compressed(jpeg.tobytes(), "png")).shape == (30, 50, 3)
+
+
+def test_large_frames_are_decoded_reduced_but_never_below_min_side():
+    frame = np.zeros((4320, 7680, 3), np.uint8)
+    ok, jpeg = cv2.imencode(".jpg", frame)
+    msg = compressed(jpeg.tobytes())
+    assert compressed_to_rgb(msg, min_side=1280).shape == (1080, 1920, 3)  # 1/4
+    assert compressed_to_rgb(msg, min_side=3840).shape == (2160, 3840, 3)  # 1/2
+    assert compressed_to_rgb(msg, min_side=4000).shape == (4320, 7680, 3)  # full size
+    header = check_compressed(msg)
+    assert [reduction(header, side) for side in (0, 960, 1280, 3840, 7681)] == [1, 8, 4, 2, 1]
+
+
+def test_an_8k_bomb_within_the_limit_decodes():
+    rgb = compressed_to_rgb(compressed(png_bomb(7680, 4320), "png"), min_side=1280)
+    assert rgb.shape[2] == 3 and max(rgb.shape[:2]) >= 1280

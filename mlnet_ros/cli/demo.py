@@ -36,6 +36,7 @@ IMAGE_STATUS = {
     EntityArray.IMAGE_NONE: "none",
     EntityArray.IMAGE_STALE: "stale",
     EntityArray.IMAGE_GATE_CLOSED: "ignored (match <= 0.5)",
+    EntityArray.IMAGE_REJECTED: "rejected (see the node's last_image_rejection)",
 }
 
 

@@ -11,95 +11,39 @@ See docs/NODE.md for parameters, QoS and the behaviour on bad input.
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
-import time
-from functools import partial
 
 import rclpy
-from builtin_interfaces.msg import Time as TimeMsg
 from diagnostic_msgs.msg import DiagnosticArray
-from rcl_interfaces.msg import (
-    FloatingPointRange,
-    IntegerRange,
-    ParameterDescriptor,
-    SetParametersResult,
-)
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 from rclpy.impl.implementation_singleton import rclpy_implementation
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.logging import get_logger
-from rclpy.parameter import Parameter
-from rclpy.qos import HistoryPolicy, QoSPolicyKind, QoSProfile, ReliabilityPolicy
 from rclpy.time import Time
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import Header, String
 
-from mlnet_ros.inference.backends import BACKENDS as INFERENCE_BACKENDS
-from mlnet_ros.ros.debug_overlay import draw_entities
-from mlnet_ros.inference.encoded_image import EncodedImage, encode
-from mlnet_ros.ros.entity_msgs import entity_array
-from mlnet_ros.ros.image_msgs import (
-    ImageConversionError,
-    check_image,
-    compressed_to_rgb,
-    image_to_rgb,
-    rgb_to_image,
-)
-from mlnet_ros.ros.latest_frame import Frame, LatestFrame
 from mlnet_ros.msg import EntityArray
-from mlnet_ros.ros.diagnostics import NodeCounters, node_status
 from mlnet_ros.paths import default_model_dir
+from mlnet_ros.ros.answering import Answering, Rejected
+from mlnet_ros.ros.diagnostics import NodeCounters, Rejections, node_status
+from mlnet_ros.ros.image_msgs import ImageConversionError, check_compressed, check_image
+from mlnet_ros.ros.latest_frame import LatestFrame
+from mlnet_ros.ros.memory import limit_malloc_arenas, release_free_heap
+from mlnet_ros.ros.parameters import declare_parameters
+from mlnet_ros.ros.qos import (
+    TRANSCRIPT_HINT,
+    IncompatibleQosReport,
+    image_hint,
+    image_qos,
+    transcript_qos,
+)
 from mlnet_ros.srv import RecognizeEntities
 
 NODE_NAME = "mlnet_entity_node"
-BACKENDS = ("auto", *INFERENCE_BACKENDS)
-RELIABILITIES = {
-    "best_effort": ReliabilityPolicy.BEST_EFFORT,
-    "reliable": ReliabilityPolicy.RELIABLE,
-}
-DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d+)?")
-# Transcripts waiting while the model is busy (reliable, so none is lost below this backlog).
-TRANSCRIPT_QUEUE_DEPTH = 100
-WARNING_PERIOD_S = 5.0
-
-
-def _descriptor(
-    description: str,
-    *,
-    read_only: bool = True,
-    constraints: str = "",
-    float_range: tuple[float, float] | None = None,
-    int_range: tuple[int, int] | None = None,
-) -> ParameterDescriptor:
-    descriptor = ParameterDescriptor(
-        description=description, read_only=read_only, additional_constraints=constraints
-    )
-    if float_range is not None:
-        descriptor.floating_point_range = [
-            FloatingPointRange(from_value=float_range[0], to_value=float_range[1], step=0.0)
-        ]
-    if int_range is not None:
-        descriptor.integer_range = [
-            IntegerRange(from_value=int_range[0], to_value=int_range[1], step=1)
-        ]
-    return descriptor
-
-
-def _parameter_error(parameter: Parameter) -> str:
-    """Why a value of a string parameter with a fixed vocabulary is invalid ('' if valid)."""
-    name, value = parameter.name, parameter.value
-    if name == "backend" and value not in BACKENDS:
-        return f"backend must be one of {', '.join(BACKENDS)}, got {value!r}"
-    if name == "device" and not (isinstance(value, str) and DEVICE_PATTERN.fullmatch(value)):
-        return f"device must be cpu, cuda or cuda:N, got {value!r}"
-    if name == "image_qos_reliability" and value not in RELIABILITIES:
-        return f"image_qos_reliability must be best_effort or reliable, got {value!r}"
-    return ""
 
 
 class EntityNode(LifecycleNode):
@@ -107,30 +51,29 @@ class EntityNode(LifecycleNode):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(NODE_NAME, **kwargs)
-        self.add_on_set_parameters_callback(self._validate_parameters)
         try:
-            self._declare_parameters()
+            declare_parameters(self)
         except Exception:
             # A rejected parameter override: do not leave a half-built node in the ROS graph.
             self.destroy_node()
             raise
         self._frames = LatestFrame()
         self._counters = NodeCounters()
+        self._rejections = Rejections(self._counters, self.get_logger())
+        self._qos_report = IncompatibleQosReport(self)
         self._image_group = MutuallyExclusiveCallbackGroup()
         self._inference_group = MutuallyExclusiveCallbackGroup()
         # Held while a transcript or request is answered and during lifecycle transitions,
         # so the model and publishers are never released under a running answer.
         self._busy = threading.Lock()
         self._recognizer = None
+        self._answering: Answering | None = None
         self._entities_pub = None
         self._debug_pub = None
         self._diagnostics_pub = None
         self._diagnostics_timer = None
         self._input_subs: list = []
         self._recognize_srv = None
-        self._qos_warning = ""  # the latest incompatibility, shown in diagnostics
-        self._qos_warned_topics: set[str] = set()
-        self._last_warned: dict[str, float] = {}
 
     def destroy_node(self) -> None:
         """Destroy the node and its lifecycle state machine.
@@ -140,99 +83,6 @@ class EntityNode(LifecycleNode):
         """
         super().destroy_node()
         self._state_machine.destroy_when_not_in_use()
-
-    # -- parameters ------------------------------------------------------------------------
-
-    def _declare_parameters(self) -> None:
-        self.declare_parameter(
-            "autostart",
-            True,
-            _descriptor("Configure and activate at start; false waits for a lifecycle manager."),
-        )
-        self.declare_parameter(
-            "model_dir",
-            "",
-            _descriptor(
-                "Model directory (config.json, labels.json, model.safetensors); "
-                "empty: the embedded default, models/embedded."
-            ),
-        )
-        self.declare_parameter(
-            "backend",
-            "auto",
-            _descriptor("Inference backend.", constraints="one of: " + ", ".join(BACKENDS)),
-        )
-        self.declare_parameter(
-            "device",
-            "cpu",
-            _descriptor("Inference device.", constraints="cpu, cuda or cuda:N"),
-        )
-        self.declare_parameter(
-            "tensorrt_fp16",
-            True,
-            _descriptor("TensorRT backend: build fp16 engines (false: fp32)."),
-        )
-        self.declare_parameter(
-            "force_engine_rebuild",
-            False,
-            _descriptor("TensorRT backend: rebuild the cached engines at configure."),
-        )
-        self.declare_parameter(
-            "image_qos_reliability",
-            "reliable",
-            _descriptor(
-                "Reliability of the image subscription: reliable (default; needs a reliable "
-                "camera publisher) or best_effort (accepts any publisher, but Fast DDS drops "
-                "best-effort frames above ~0.5 MB from other processes).",
-                constraints="best_effort or reliable",
-            ),
-        )
-        self.declare_parameter(
-            "image_qos_depth",
-            1,
-            _descriptor(
-                "Queue depth of the image subscription (only the newest frame is used).",
-                int_range=(1, 100),
-            ),
-        )
-        self.declare_parameter(
-            "use_compressed_image",
-            False,
-            _descriptor(
-                "Subscribe to image/compressed (sensor_msgs/CompressedImage) instead of image."
-            ),
-        )
-        self.declare_parameter(
-            "publish_debug_image",
-            False,
-            _descriptor("Publish entities/debug_image: the image with entity boxes and labels."),
-        )
-        self.declare_parameter(
-            "max_image_age",
-            1.0,
-            _descriptor(
-                "Seconds between a transcript and an image beyond which the image is stale "
-                "(text-only answer); an encoded image is reused while within this age.",
-                read_only=False,
-                float_range=(0.0, 3600.0),
-            ),
-        )
-        self.declare_parameter(
-            "confidence_threshold",
-            0.0,
-            _descriptor(
-                "Entities with a lower confidence are left out of the EntityArray.",
-                read_only=False,
-                float_range=(0.0, 1.0),
-            ),
-        )
-
-    def _validate_parameters(self, parameters: list[Parameter]) -> SetParametersResult:
-        for parameter in parameters:
-            error = _parameter_error(parameter)
-            if error:
-                return SetParametersResult(successful=False, reason=error)
-        return SetParametersResult(successful=True)
 
     def _param(self, name: str):
         return self.get_parameter(name).value
@@ -263,6 +113,14 @@ class EntityNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         with self._busy:
             self._recognizer = recognizer
+            self._answering = Answering(
+                recognizer,
+                self._frames,
+                self._counters,
+                self._rejections,
+                max_transcript_chars=self._param("max_transcript_chars"),
+                debug_image=self._param("publish_debug_image"),
+            )
             self._entities_pub = self.create_lifecycle_publisher(EntityArray, "entities", 10)
             if self._param("publish_debug_image"):
                 self._debug_pub = self.create_lifecycle_publisher(Image, "entities/debug_image", 1)
@@ -276,14 +134,6 @@ class EntityNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         reliability = self._param("image_qos_reliability")
-        depth = self._param("image_qos_depth")
-        image_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST, depth=depth, reliability=RELIABILITIES[reliability]
-        )
-        image_hint = (
-            f"This node subscribes with reliability {reliability}: make the camera publish "
-            "reliable, or set this node's parameter image_qos_reliability to best_effort."
-        )
         if self._param("use_compressed_image"):
             image_topic, image_type, on_image = (
                 "image/compressed",
@@ -292,31 +142,23 @@ class EntityNode(LifecycleNode):
             )
         else:
             image_topic, image_type, on_image = "image", Image, self._on_image
-        transcript_qos = QoSProfile(
-            history=HistoryPolicy.KEEP_LAST,
-            depth=TRANSCRIPT_QUEUE_DEPTH,
-            reliability=ReliabilityPolicy.RELIABLE,
-        )
-        transcript_hint = (
-            "This node subscribes with reliability reliable: publish transcripts reliable."
-        )
         self._frames.clear()
         self._input_subs = [
             self.create_subscription(
                 image_type,
                 image_topic,
                 on_image,
-                image_qos,
+                image_qos(reliability, self._param("image_qos_depth")),
                 callback_group=self._image_group,
-                event_callbacks=self._qos_events(image_topic, image_hint),
+                event_callbacks=self._qos_report.events(image_topic, image_hint(reliability)),
             ),
             self.create_subscription(
                 String,
                 "transcript",
                 self._on_transcript,
-                transcript_qos,
+                transcript_qos(),
                 callback_group=self._inference_group,
-                event_callbacks=self._qos_events("transcript", transcript_hint),
+                event_callbacks=self._qos_report.events("transcript", TRANSCRIPT_HINT),
             ),
         ]
         self._recognize_srv = self.create_service(
@@ -367,38 +209,31 @@ class EntityNode(LifecycleNode):
             self.destroy_publisher(self._diagnostics_pub)
         self._entities_pub = self._debug_pub = None
         self._diagnostics_pub = self._diagnostics_timer = None
-        self._recognizer = None
+        self._recognizer = self._answering = None
 
     # -- inputs ----------------------------------------------------------------------------
-
-    def _qos_events(self, topic: str, hint: str) -> SubscriptionEventCallbacks:
-        return SubscriptionEventCallbacks(
-            incompatible_qos=partial(self._on_incompatible_qos, topic, hint)
-        )
-
-    def _on_incompatible_qos(self, topic: str, hint: str, info) -> None:
-        policy = QoSPolicyKind(info.last_policy_kind).name
-        message = (
-            f"A publisher on {self.resolve_topic_name(topic)} offers an incompatible QoS "
-            f"({policy}): none of its messages will arrive. {hint}"
-        )
-        self._qos_warning = message
-        if topic not in self._qos_warned_topics:
-            self._qos_warned_topics.add(topic)
-            self.get_logger().warning(message)
 
     def _on_image(self, msg: Image) -> None:
         self._counters.count("images_received")
         try:
             check_image(msg)
         except ImageConversionError as error:
-            self._reject(error.reason, f"Image rejected: {error}")
+            self._reject_frame(error)
             return
         self._frames.put(msg, self._stamp_of(msg.header), msg.header.frame_id)
 
     def _on_compressed_image(self, msg: CompressedImage) -> None:
         self._counters.count("images_received")
+        try:
+            check_compressed(msg)
+        except ImageConversionError as error:
+            self._reject_frame(error)
+            return
         self._frames.put(msg, self._stamp_of(msg.header), msg.header.frame_id)
+
+    def _reject_frame(self, error: ImageConversionError) -> None:
+        self._frames.reject()
+        self._rejections.reject_image(error.reason, str(error), f"Image rejected: {error}")
 
     def _stamp_of(self, header: Header) -> Time:
         """The header stamp, or the arrival time when the publisher left it zero."""
@@ -409,134 +244,59 @@ class EntityNode(LifecycleNode):
     def _on_transcript(self, msg: String) -> None:
         stamp = self.get_clock().now()
         self._counters.count("transcripts_received")
-        if not msg.data.strip():
-            self._reject(
-                "empty_transcript", "Empty transcript ignored: no EntityArray is published for it"
-            )
-            return
         with self._busy:
-            if self._entities_pub is None:
-                self._reject("not_active", "Transcript received after cleanup: not answered")
-                return
-            started = time.perf_counter_ns()
-            try:
-                pairing = self._frames.pair(stamp, self._param("max_image_age"))
-                frame, encoded, status = pairing.frame, pairing.encoded, pairing.status
-                if frame is not None and encoded is None:
-                    encoded = self._encode_frame(frame)
-                if frame is not None and encoded is None:
-                    frame, status = None, EntityArray.IMAGE_NONE
-                answer = self._recognize(msg.data, stamp.to_msg(), frame, encoded, status, started)
-            except Exception as error:  # the node keeps answering: count, log, go on
-                self._reject(
-                    "inference_error", f"Recognition failed: {type(error).__name__}: {error}"
+            if self._answering is None:
+                self._rejections.reject(
+                    "not_active", "Transcript received after cleanup: not answered"
                 )
                 return
-            self._entities_pub.publish(answer)
-
-    def _encode_frame(self, frame: Frame) -> EncodedImage | None:
-        """Decode and encode ``frame`` and cache its features; None if it cannot be decoded."""
-        try:
-            if isinstance(frame.msg, CompressedImage):
-                rgb = compressed_to_rgb(frame.msg)
-            else:
-                rgb = image_to_rgb(frame.msg)
-        except ImageConversionError as error:
-            self._frames.discard(frame)
-            self._reject(error.reason, f"Image rejected: {error}")
-            return None
-        encoded = encode(self._recognizer, rgb)
-        self._frames.remember(frame, encoded)
-        return encoded
+            try:
+                answer = self._answering.to_transcript(
+                    msg.data,
+                    stamp,
+                    self._param("max_image_age"),
+                    self._param("confidence_threshold"),
+                )
+            except Rejected as rejected:
+                self._rejections.reject(
+                    rejected.reason, f"Transcript not answered ({rejected.reason}): {rejected}"
+                )
+                return
+            self._entities_pub.publish(answer.entities)
+            if self._debug_pub is not None and answer.debug_image is not None:
+                self._debug_pub.publish(answer.debug_image)
 
     def _on_recognize(
         self, request: RecognizeEntities.Request, response: RecognizeEntities.Response
     ) -> RecognizeEntities.Response:
         stamp = self.get_clock().now()
-        if not request.transcript.strip():
-            self._reject("empty_transcript", "Request with an empty transcript rejected")
-            response.success, response.message = False, "empty transcript"
-            return response
-        image = request.image
-        frame = None
         with self._busy:
-            if self._recognizer is None:
+            if self._answering is None:
                 response.success, response.message = False, "node is shutting down"
                 return response
-            started = time.perf_counter_ns()
             try:
-                encoded = None
-                if image.width or image.height or len(image.data):
-                    rgb = image_to_rgb(image)
-                    frame = Frame(Time.from_msg(image.header.stamp), image.header.frame_id, image)
-                    encoded = encode(self._recognizer, rgb)
-                status = EntityArray.IMAGE_USED if encoded is not None else EntityArray.IMAGE_NONE
-                response.entities = self._recognize(
-                    request.transcript, stamp.to_msg(), frame, encoded, status, started
+                answer = self._answering.to_request(
+                    request.transcript,
+                    stamp,
+                    request.image,
+                    self._param("confidence_threshold"),
                 )
-            except ImageConversionError as error:
-                self._reject(error.reason, f"Request image rejected: {error}")
-                response.success, response.message = False, f"image rejected: {error}"
-                return response
-            except Exception as error:  # the node keeps serving: count, log, answer failure
-                self._reject(
-                    "inference_error", f"Recognition failed: {type(error).__name__}: {error}"
+            except Rejected as rejected:
+                self._rejections.reject(
+                    rejected.reason, f"Request rejected ({rejected.reason}): {rejected}"
                 )
-                response.success, response.message = False, f"recognition failed: {error}"
+                response.success, response.message = False, str(rejected)
                 return response
-        response.success, response.message = True, ""
+            if self._debug_pub is not None and answer.debug_image is not None:
+                self._debug_pub.publish(answer.debug_image)
+        response.success, response.message, response.entities = True, "", answer.entities
         return response
-
-    # -- answers ---------------------------------------------------------------------------
-
-    def _recognize(
-        self,
-        transcript: str,
-        stamp: TimeMsg,
-        frame: Frame | None,
-        encoded: EncodedImage | None,
-        status: int,
-        started_ns: int,
-    ) -> EntityArray:
-        """Run the model; ``status`` is IMAGE_NONE or IMAGE_STALE when no image is given."""
-        recognition = self._recognizer.recognize(transcript, encoded.features if encoded else None)
-        if encoded is not None:
-            status = (
-                EntityArray.IMAGE_USED if recognition.image_used else EntityArray.IMAGE_GATE_CLOSED
-            )
-        elapsed_ns = time.perf_counter_ns() - started_ns
-        threshold = self._param("confidence_threshold")
-        answer = entity_array(
-            recognition,
-            stamp=stamp,
-            frame_id=frame.frame_id if encoded else "",
-            image_status=status,
-            image_stamp=frame.stamp.to_msg() if encoded else TimeMsg(),
-            model=self._recognizer.model_name,
-            backend=self._recognizer.backend,
-            inference_ns=elapsed_ns,
-            confidence_threshold=threshold,
-            image=encoded,
-        )
-        self._counters.answered(elapsed_ns / 1e6, text_only=not answer.image_used)
-        if self._debug_pub is not None and encoded is not None:
-            overlay = draw_entities(encoded.rgb, recognition, threshold)
-            self._debug_pub.publish(
-                rgb_to_image(overlay, answer.image_stamp, answer.header.frame_id)
-            )
-        return answer
 
     # -- reporting -------------------------------------------------------------------------
 
-    def _reject(self, reason: str, message: str) -> None:
-        """Count a rejected input and warn (at most once per WARNING_PERIOD_S per reason)."""
-        self._counters.reject(reason)
-        now = time.monotonic()
-        if now - self._last_warned.get(reason, -WARNING_PERIOD_S) >= WARNING_PERIOD_S:
-            self._last_warned[reason] = now
-            self.get_logger().warning(message)
-
     def _publish_diagnostics(self) -> None:
+        """Once a second: the diagnostics, and the freed heap back to the OS."""
+        release_free_heap()
         recognizer = self._recognizer
         if recognizer is None or self._diagnostics_pub is None:
             return
@@ -545,7 +305,7 @@ class EntityNode(LifecycleNode):
             self._counters,
             recognizer.model_name,
             recognizer.backend,
-            self._qos_warning,
+            self._qos_report.warning,
         )
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
@@ -562,6 +322,7 @@ def activate(node: EntityNode) -> bool:
 
 def main(args: list[str] | None = None) -> int:
     """Run the node until interrupted; straight to active unless autostart is false."""
+    limit_malloc_arenas()
     rclpy.init(args=args)
     try:
         try:
