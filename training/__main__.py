@@ -13,23 +13,23 @@ from pathlib import Path
 
 import torch
 
-from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint
 from mlnet_ros.core.config import embedded_config
 from mlnet_ros.model.backbone import BaseWeightsError
+from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, read_config
+from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
+from training.label_set import label_types
+from training.run_data import RunData, read_run_data
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
 from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
 
-DATASETS = ("twitter2015", "twitter2017")
 log = logging.getLogger("training")
 
 
-def load_split(data_dir: Path, datasets: list[str], split: str, limit: int | None = None):
-    sentences = []
-    for dataset in datasets:
-        sentences += read_conll(dataset_file(data_dir, dataset, split))[:limit]
-    return sentences
+def model_types(model_dir: Path) -> tuple[str, ...]:
+    """The entity types a checkpoint was trained with."""
+    return label_types(read_config(model_dir)[0].labels)
 
 
 def invoked_command() -> str:
@@ -54,19 +54,18 @@ def images_for(model, sentences, folders: list[Path] | None, what: str):
     return images
 
 
-def test_report(model, tokenizer, data_dir: Path, datasets, out_prefix: Path, image_folders=None) -> dict:
-    """Score each dataset's test split once; write predictions next to ``out_prefix``."""
+def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, image_folders=None) -> dict:
+    """Score each named test set once; write predictions next to ``out_prefix``."""
     report = {}
-    for dataset in datasets:
-        sentences = read_conll(dataset_file(data_dir, dataset, "test"))
-        images = images_for(model, sentences, image_folders, f"test {dataset}")
+    for name, sentences in test_sets.items():
+        images = images_for(model, sentences, image_folders, f"test {name}")
         predicted = predict_tags(model, tokenizer, sentences, images)
         scores = entity_scores([s.tags for s in sentences], predicted)
-        write_predictions(Path(f"{out_prefix}_{dataset}_test.conll"), sentences, predicted)
-        log.info("test %s\n%s", dataset, format_scores(scores))
-        report[dataset] = scores
+        write_predictions(Path(f"{out_prefix}_{name}_test.conll"), sentences, predicted)
+        log.info("test %s\n%s", name, format_scores(scores))
+        report[name] = scores
         if images is not None:
-            report[dataset]["images"] = images.counts.__dict__
+            report[name]["images"] = images.counts.__dict__
     return report
 
 
@@ -77,13 +76,12 @@ def config_from_args(args):
     return config
 
 
-def train_and_report(config, args, out: Path) -> dict:
-    """Train on ``args.datasets`` (+ generated visual pairs), then score each test set and the visual check once."""
+def train_and_report(config, args, out: Path, data: RunData) -> dict:
+    """Train on ``data`` (+ generated visual pairs), then score each test set and the visual check once."""
     from training.visual_check import build_visual_set, evaluate_visual
 
     set_seed(args.seed)
-    train_sentences = load_split(args.data_dir, args.datasets, "train", args.limit)
-    valid_sentences = load_split(args.data_dir, args.datasets, "valid", args.limit)
+    train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
@@ -103,8 +101,8 @@ def train_and_report(config, args, out: Path) -> dict:
     plot_history(history, Path(f"{out}_curves.png"))
     report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
               "model_bytes": (out / "model.safetensors").stat().st_size}
-    if not args.limit:
-        report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out, args.images)
+    if not args.limit and test_sets:
+        report["test"] = test_report(model, tokenizer, test_sets, out, args.images)
     if visual_test is not None:
         report["visual_check"] = evaluate_visual(model, visual_test)
         log.info("visual check: %s", report["visual_check"])
@@ -112,18 +110,35 @@ def train_and_report(config, args, out: Path) -> dict:
     return report
 
 
+def run_data(args) -> RunData:
+    """The checked files and the label set of a train or ablate run."""
+    init_labels = read_config(args.init)[0].labels if args.init else None
+    data = read_run_data(args.train, args.valid, args.test, args.data_dir, args.types, init_labels, args.limit)
+    if args.visual:
+        from training.visual_check import ENTITY_TYPES as VISUAL_TYPES
+
+        if not set(VISUAL_TYPES) <= set(label_types(data.labels)):
+            raise DataError(f"--visual pairs are tagged {', '.join(VISUAL_TYPES)}; the label set has "
+                            f"{', '.join(label_types(data.labels))}")
+    return data
+
+
 def command_train(args) -> None:
     """Train one model and report its test and visual-check scores."""
-    train_and_report(config_from_args(args), args, args.out)
+    data = run_data(args)
+    config = config_from_args(args)
+    config.labels = data.labels
+    train_and_report(config, args, args.out, data)
 
 
 def command_ablate(args) -> None:
     """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
+    data = run_data(args)
     rows = {}
     for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
         config = embedded_config()
-        config.use_fusion, config.use_char_rnn = fusion, chars
-        report = train_and_report(config, args, Path(f"{args.out}_{name}"))
+        config.use_fusion, config.use_char_rnn, config.labels = fusion, chars, data.labels
+        report = train_and_report(config, args, Path(f"{args.out}_{name}"), data)
         rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
         rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
     Path(f"{args.out}_ablation.json").write_text(json.dumps(rows, indent=2))
@@ -155,7 +170,7 @@ def command_pretrain(args) -> None:
     from training.pretrain import PretrainSettings, pretrain
 
     settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
-    sentences = load_split(args.data_dir, args.datasets, "train")
+    sentences = joined(read_tagged_files(split_files(args.train, args.data_dir, "train")))
     config = config_from_args(args)
     images = None
     if args.images and (settings.mvm or settings.vlm):
@@ -170,19 +185,24 @@ def command_pretrain(args) -> None:
 
 
 def command_evaluate(args) -> None:
-    """Print entity-level scores of a checkpoint on one CoNLL file."""
-    sentences = read_conll(args.data)
+    """Print entity-level scores of a checkpoint on each CoNLL file (their sentences together with --out)."""
+    types = model_types(args.model)
+    test_sets = [(path, read_tagged_file(path, types, "the model's types")) for path in args.data]
     model, tokenizer = load_checkpoint(args.model)
-    predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args.images, str(args.data)))
-    scores = entity_scores([s.tags for s in sentences], predicted)
-    print(format_scores(scores))
+    written = []
+    for path, sentences in test_sets:
+        predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args.images, str(path)))
+        scores = entity_scores([s.tags for s in sentences], predicted)
+        print(f"{path}\n{format_scores(scores)}" if len(test_sets) > 1 else format_scores(scores))
+        written.append((sentences, predicted))
     if args.out:
-        write_predictions(args.out, sentences, predicted)
+        write_predictions(args.out, [s for sentences, _ in written for s in sentences],
+                          [tags for _, predicted in written for tags in predicted])
 
 
 def command_predict(args) -> None:
     """Tag one CoNLL file (with its images when --images is given) and write token/gold/predicted lines."""
-    sentences = read_conll(args.data)
+    sentences = read_tagged_file(args.data, model_types(args.model), "the model's types")
     model, tokenizer = load_checkpoint(args.model)
     images = images_for(model, sentences, args.images, str(args.data))
     write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences, images))
@@ -197,12 +217,25 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
                        help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
 
+    def add_train_files_option(p):
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter shorthands' files")
+        p.add_argument("--train", "--datasets", nargs="+", metavar="FILE", default=list(DATASETS),
+                       help="CoNLL training files; the names twitter2015 and twitter2017 stand for the shared "
+                            "Twitter files (default: both)")
+
     def add_training_options(p):
-        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-        p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-        p.add_argument("--test-datasets", nargs="+", choices=DATASETS, help="scored once at the end (default: --datasets)")
+        add_train_files_option(p)
+        p.add_argument("--valid", nargs="+", metavar="FILE",
+                       help="CoNLL files for model selection (default: the valid split of each Twitter name in --train)")
+        p.add_argument("--test", "--test-datasets", nargs="+", metavar="FILE",
+                       help="CoNLL files scored once at the end (default: the test split of each Twitter name in --train)")
+        p.add_argument("--types", metavar="TYPE,...",
+                       help="the entity types to train, e.g. ROOM,OBJECT (default: those the --train files tag); "
+                            "a tag of another type is an error")
         p.add_argument("--out", type=Path, required=True, help="checkpoint directory (prefix for ablate)")
-        p.add_argument("--init", type=Path, help="start from this checkpoint (e.g. from `pretrain`)")
+        p.add_argument("--init", type=Path,
+                       help="start from this checkpoint (from `pretrain`, or a trained model to fine-tune: its "
+                            "types are kept, new ones added)")
         p.add_argument("--epochs", type=int, default=5)
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--encoder-lr", type=float, default=5e-5)
@@ -236,8 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=command_visual_check)
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    add_train_files_option(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=16)
@@ -251,9 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_images_option(p)
     p.set_defaults(run=command_pretrain)
 
-    p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on a CoNLL file")
+    p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on CoNLL files")
     p.add_argument("--model", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--data", "--test", type=Path, nargs="+", required=True, metavar="FILE")
     p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
     add_images_option(p)
     p.set_defaults(run=command_evaluate)

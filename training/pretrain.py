@@ -9,10 +9,12 @@ visual–language matching (VLM), each switchable.
   No detector labels exist offline, so the backbone's own ImageNet head provides both.
 - VLM: matching score on the generated matched / mismatched pairs and, given tweet images
   (``--images``), on each tweet with its own image (matched) and another tweet's image (mismatched).
-The heads are dropped afterwards; continue with ``python -m training train --init OUT``.
+The heads are dropped afterwards, and the checkpoint has no entity types (its label set is just O):
+continue with ``python -m training train --init OUT``, which adds the training files' types.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from transformers import AutoTokenizer
 
 from mlnet_ros.model.checkpoint import save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.labels import bio_labels
 from mlnet_ros.model.backbone import CROP_SIZE
 from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from training.data import Sentence
@@ -91,6 +94,11 @@ def tweet_pairs(images: TweetImages, rng: random.Random) -> list[tuple[int, int,
     return pairs
 
 
+def untagged(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """(tokens, all "O"): pretraining uses no entity tags."""
+    return tokens, ["O"] * len(tokens)
+
+
 def pretrain(
     config: MLNetConfig, sentences: list[Sentence], out_dir: Path, settings: PretrainSettings,
     images: TweetImages | None = None, command: str = "",
@@ -101,22 +109,23 @@ def pretrain(
     own image (matched) and with another tweet's image (mismatched).
     """
     set_seed(settings.seed)
+    config = dataclasses.replace(config, labels=bio_labels(()))  # no entity types: `train --init` adds them
     model = MLNetModel(config)
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
     d = config.text_hidden
     mlm_head = MaskedLMHead(model.text_encoder.embeddings.word_embeddings)
     mvm_head = nn.Linear(d, model.backbone.classifier.out_features)
     rng = random.Random(settings.seed)
-    text_examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in sentences])
+    text_examples = make_examples(tokenizer, config, [untagged(s.tokens) for s in sentences])
     pair_examples, pools = [], []
     if settings.mvm or settings.vlm:
         visual = build_visual_set(model, "train", 800, settings.seed)
-        pair_examples = make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
+        pair_examples = make_examples(tokenizer, config, [untagged(t) for t in visual.tokens], visual.image, visual.match)
         pools.append(visual.features)
         if images is not None:
             pairs = tweet_pairs(images, rng)
             offset = len(visual.features)
-            pair_examples += make_examples(tokenizer, config, [(sentences[i].tokens, sentences[i].tags) for i, _, _ in pairs],
+            pair_examples += make_examples(tokenizer, config, [untagged(sentences[i].tokens) for i, _, _ in pairs],
                                            [offset + row for _, row, _ in pairs], [match for _, _, match in pairs])
             pools.append(images.features)
     image_pool = torch.cat(pools) if pools else None

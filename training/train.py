@@ -1,6 +1,7 @@
 """NER training: AdamW, linear warmup/decay, model selection on dev F1, test scored once at the end."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -20,6 +21,7 @@ from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from mlnet_ros.inference.tagging import tag_words
 from training.data import Sentence
 from training.examples import Example, batches, collate, make_examples
+from training.label_set import carry_weights
 from training.metrics import entity_scores
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
@@ -104,15 +106,21 @@ def train(
 ) -> tuple[MLNetModel, object, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
-    ``visual`` pairs carry matching labels; tweets with their own image (``train_images``) do not.
+    The model predicts ``config.labels``; from ``init_dir`` it takes the architecture and the weights
+    (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
+    own image (``train_images``) do not.
     """
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     init_training = None  # what produced the starting checkpoint, recorded with the result
     if init_dir is not None:
-        model, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
+        start, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
         init_training = {"dir": str(init_dir), **read_config(init_dir)[1]["training"]}
+        config = dataclasses.replace(start.config, labels=config.labels)  # the checkpoint's architecture
+        model = MLNetModel(config)
+        carry_weights(start, model)
+        del start
     else:
         model = MLNetModel(config)
         tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(config), local_files_only=True)
