@@ -13,12 +13,14 @@ from pathlib import Path
 
 import torch
 
-from mlnet_ros.core.config import embedded_config
+from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.model.backbone import BaseWeightsError
 from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, read_config
 from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
 from training.label_set import label_types
+from training.errors import UsageError
+from training.presets import BACKBONES, PRESETS, preset_config
 from training.run_data import RunData, read_run_data
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
@@ -69,10 +71,19 @@ def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, 
     return report
 
 
-def config_from_args(args):
-    config = embedded_config()
-    config.use_char_rnn = not args.no_char
-    config.use_fusion = not args.no_fusion
+def config_from_args(args) -> MLNetConfig:
+    """The architecture of --preset (and the ablation switches), or that of the --init checkpoint."""
+    if getattr(args, "init", None) is None:
+        config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
+        config.use_char_rnn = not args.no_char
+        config.use_fusion = not args.no_fusion
+        return config
+    if args.text_encoder or args.backbone or args.backbone_weights or args.no_char or args.no_fusion:
+        raise UsageError("--init: the architecture and base weights come from the checkpoint; drop --text-encoder, "
+                         "--backbone, --backbone-weights, --no-char and --no-fusion")
+    config = read_config(args.init)[0]
+    if config.preset != args.preset:
+        raise UsageError(f"--init {args.init}: a checkpoint of preset {config.preset!r}; add --preset {config.preset}")
     return config
 
 
@@ -125,18 +136,21 @@ def run_data(args) -> RunData:
 
 def command_train(args) -> None:
     """Train one model and report its test and visual-check scores."""
-    data = run_data(args)
     config = config_from_args(args)
+    data = run_data(args)
     config.labels = data.labels
     train_and_report(config, args, args.out, data)
 
 
 def command_ablate(args) -> None:
     """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
+    if args.init:
+        raise UsageError("--init: ablate trains each variant from scratch (an --init checkpoint fixes the architecture)")
+    preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)  # checks the options
     data = run_data(args)
     rows = {}
     for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
-        config = embedded_config()
+        config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
         config.use_fusion, config.use_char_rnn, config.labels = fusion, chars, data.labels
         report = train_and_report(config, args, Path(f"{args.out}_{name}"), data)
         rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
@@ -223,8 +237,20 @@ def build_parser() -> argparse.ArgumentParser:
                        help="CoNLL training files; the names twitter2015 and twitter2017 stand for the shared "
                             "Twitter files (default: both)")
 
+    def add_model_options(p):
+        p.add_argument("--preset", choices=PRESETS, default="embedded",
+                       help="embedded (default: packaged MiniLM + EfficientNet-Lite0) or paper (BERT + ResNet, "
+                            "s = 4, 12 image layers; needs --text-encoder and --backbone-weights)")
+        p.add_argument("--text-encoder", type=Path, metavar="DIR",
+                       help="paper preset: a local Hugging Face BERT directory (cased or uncased)")
+        p.add_argument("--backbone", choices=BACKBONES, help="paper preset: the frozen CNN (default resnet50)")
+        p.add_argument("--backbone-weights", type=Path, metavar="FILE",
+                       help="paper preset: a torchvision state dict of --backbone (.pt/.pth, loaded with "
+                            "weights_only=True, or .safetensors)")
+
     def add_training_options(p):
         add_train_files_option(p)
+        add_model_options(p)
         p.add_argument("--valid", nargs="+", metavar="FILE",
                        help="CoNLL files for model selection (default: the valid split of each Twitter name in --train)")
         p.add_argument("--test", "--test-datasets", nargs="+", metavar="FILE",
@@ -245,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--limit", type=int, help="only the first N sentences per file (smoke tests); skips test")
         add_images_option(p)
 
-    p = commands.add_parser("train", help="train an NER model (embedded preset)")
+    p = commands.add_parser("train", help="train an NER model (embedded or paper preset)")
     add_training_options(p)
     p.add_argument("--no-char", action="store_true", help="ablation w/o Mtla. (no char RNN)")
     p.add_argument("--no-fusion", action="store_true", help="ablation w/o Fus. (no K/V fusion, no cross-attention)")
@@ -270,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
     add_train_files_option(p)
+    add_model_options(p)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=16)
@@ -308,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         args.run(args)
-    except (DataError, ModelLoadError, BaseWeightsError) as error:
+    except (DataError, UsageError, ModelLoadError, BaseWeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
