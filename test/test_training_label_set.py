@@ -114,7 +114,7 @@ def test_cli_trains_new_types_from_files_and_predict_writes_them(tmp_path):
     (tmp_path / "B.txt").write_text(text + "\n")
     out = tmp_path / "run"
     result = run(sys.executable, "-m", "training", "--threads", "1", "train", "--train", tmp_path / "A.txt",
-                 "--valid", tmp_path / "B.txt", "--out", out, "--epochs", "1", "--batch-size", "2")
+                 "--valid", tmp_path / "B.txt", "--out", out, "--epochs", "1", "--batch-size", "2", "--device", "cpu")
     assert result.returncode == 0, result.stderr
     assert json.loads((out / "labels.json").read_text()) == ["O", "B-OBJECT", "I-OBJECT", "B-ROOM", "I-ROOM"]
     assert json.loads((out / "config.json").read_text())["model"]["labels"][-1] == "I-ROOM"

@@ -54,3 +54,16 @@ def run_training(*args, env=None, timeout=600) -> subprocess.CompletedProcess:
     """``python -m training ARGS`` from the repository root."""
     return subprocess.run([sys.executable, "-m", "training", *map(str, args)], cwd=REPO, capture_output=True,
                           text=True, timeout=timeout, env=env)
+
+
+def photo_folder(folder: Path, count: int = 3) -> Path:
+    """``count`` scikit-image photos as p0.jpg, p1.jpg, ... and a file that is not an image, bad.jpg."""
+    import cv2
+    import skimage.data
+
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = [skimage.data.astronaut(), skimage.data.coffee(), skimage.data.chelsea(), skimage.data.rocket()]
+    for i in range(count):
+        cv2.imwrite(str(folder / f"p{i}.jpg"), cv2.cvtColor(photos[i % len(photos)], cv2.COLOR_RGB2BGR))
+    (folder / "bad.jpg").write_bytes(b"not a jpeg")
+    return folder

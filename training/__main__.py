@@ -19,7 +19,9 @@ from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, read_con
 from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
 from training.label_set import label_types
+from training.devices import PRECISIONS, Precision, resolve_device
 from training.errors import UsageError
+from training.feature_cache import FeatureCache, default_cache_dir
 from training.presets import BACKBONES, PRESETS, preset_config
 from training.run_data import RunData, read_run_data
 from training.metrics import entity_scores, format_scores
@@ -45,22 +47,27 @@ def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None
     Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
-def images_for(model, sentences, folders: list[Path] | None, what: str):
-    """Tweet-image features for ``sentences`` when image folders are given (counts logged), else None."""
-    if not folders:
+def images_for(model, sentences, args, what: str):
+    """Tweet-image features for ``sentences`` when ``--images`` folders are given (counts logged), else None;
+    through the ``--feature-cache`` and ``--workers`` of commands that have them."""
+    if not args.images:
         return None
+    from training.image_features import SaliencyCrops
     from training.tweet_images import tweet_images
 
-    images = tweet_images(model, sentences, folders)
+    cache = None
+    if getattr(args, "feature_cache", None):
+        cache = FeatureCache(args.feature_cache, model.config, SaliencyCrops.name)
+    images = tweet_images(model, sentences, args.images, cache, getattr(args, "workers", 0))
     log.info("%s %s", what, images.counts)
     return images
 
 
-def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, image_folders=None) -> dict:
+def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, args) -> dict:
     """Score each named test set once; write predictions next to ``out_prefix``."""
     report = {}
     for name, sentences in test_sets.items():
-        images = images_for(model, sentences, image_folders, f"test {name}")
+        images = images_for(model, sentences, args, f"test {name}")
         predicted = predict_tags(model, tokenizer, sentences, images)
         scores = entity_scores([s.tags for s in sentences], predicted)
         write_predictions(Path(f"{out_prefix}_{name}_test.conll"), sentences, predicted)
@@ -93,27 +100,31 @@ def train_and_report(config, args, out: Path, data: RunData) -> dict:
 
     set_seed(args.seed)
     train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
-    settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
+    settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed,
+                             precision=args.precision)
+    device = resolve_device(args.device)
+    Precision(args.precision, device)  # checks --precision against the device before any work
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
         from mlnet_ros.model.modeling import MLNetModel
 
         feature_model = MLNetModel(config)  # only its frozen backbone is used
-        train_images = images_for(feature_model, train_sentences, args.images, "train")
-        valid_images = images_for(feature_model, valid_sentences, args.images, "valid")
+        feature_model.backbone.to(device)
+        train_images = images_for(feature_model, train_sentences, args, "train")
+        valid_images = images_for(feature_model, valid_sentences, args, "valid")
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
             visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
             visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
         del feature_model
     command = invoked_command()
-    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command,
-                                      train_images, valid_images)
+    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init,
+                                      command, train_images, valid_images, device)
     plot_history(history, Path(f"{out}_curves.png"))
     report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
               "model_bytes": (out / "model.safetensors").stat().st_size}
     if not args.limit and test_sets:
-        report["test"] = test_report(model, tokenizer, test_sets, out, args.images)
+        report["test"] = test_report(model, tokenizer, test_sets, out, args)
     if visual_test is not None:
         report["visual_check"] = evaluate_visual(model, visual_test)
         log.info("visual check: %s", report["visual_check"])
@@ -190,7 +201,7 @@ def command_pretrain(args) -> None:
     if args.images and (settings.mvm or settings.vlm):
         from mlnet_ros.model.modeling import MLNetModel
 
-        images = images_for(MLNetModel(config), sentences, args.images, "train")
+        images = images_for(MLNetModel(config), sentences, args, "train")
     elif args.images:
         log.warning("--images is not used: MVM and VLM are both off")
     command = invoked_command()
@@ -205,7 +216,7 @@ def command_evaluate(args) -> None:
     model, tokenizer = load_checkpoint(args.model)
     written = []
     for path, sentences in test_sets:
-        predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args.images, str(path)))
+        predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args, str(path)))
         scores = entity_scores([s.tags for s in sentences], predicted)
         print(f"{path}\n{format_scores(scores)}" if len(test_sets) > 1 else format_scores(scores))
         written.append((sentences, predicted))
@@ -218,7 +229,7 @@ def command_predict(args) -> None:
     """Tag one CoNLL file (with its images when --images is given) and write token/gold/predicted lines."""
     sentences = read_tagged_file(args.data, model_types(args.model), "the model's types")
     model, tokenizer = load_checkpoint(args.model)
-    images = images_for(model, sentences, args.images, str(args.data))
+    images = images_for(model, sentences, args, str(args.data))
     write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences, images))
 
 
@@ -248,9 +259,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="paper preset: a torchvision state dict of --backbone (.pt/.pth, loaded with "
                             "weights_only=True, or .safetensors)")
 
+    def add_device_options(p):
+        p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu, cuda or cuda:N")
+        p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                       help="fp32, or autocast bf16 / fp16 (fp16: CUDA only, with loss scaling)")
+        p.add_argument("--workers", type=int, default=2, help="DataLoader workers decoding --images (default 2)")
+        p.add_argument("--feature-cache", type=Path, default=default_cache_dir(), metavar="DIR",
+                       help="on-disk cache of the frozen backbone's crop features per image (default %(default)s)")
+
     def add_training_options(p):
         add_train_files_option(p)
         add_model_options(p)
+        add_device_options(p)
         p.add_argument("--valid", nargs="+", metavar="FILE",
                        help="CoNLL files for model selection (default: the valid split of each Twitter name in --train)")
         p.add_argument("--test", "--test-datasets", nargs="+", metavar="FILE",
@@ -331,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
+    if getattr(args, "workers", 0) < 0:
+        parser.error(f"--workers must be 0 or more, got {args.workers}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     torch.set_num_threads(args.threads)
     try:

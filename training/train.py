@@ -20,8 +20,10 @@ from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from mlnet_ros.inference.tagging import tag_words
 from training.data import Sentence
-from training.examples import Example, batches, collate, make_examples
+from training.devices import Precision
+from training.examples import batches, make_examples
 from training.label_set import carry_weights
+from training.objective import NerObjective
 from training.metrics import entity_scores
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
@@ -38,6 +40,7 @@ class TrainSettings:
     warmup: float = 0.1
     match_weight: float = 1.0
     seed: int = 13
+    precision: str = "fp32"  # fp32, bf16 or fp16 (autocast; see training.devices)
 
 
 def set_seed(seed: int) -> None:
@@ -76,22 +79,6 @@ def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence], images
     return [t.tags for t in taggings]
 
 
-def training_step(model: MLNetModel, batch: list[Example], image_pool: torch.Tensor | None, match_weight: float):
-    """NER loss, plus the matching loss on the examples that have a matching label."""
-    text, tags = collate(batch)
-    regions = None
-    if batch[0].image is not None:
-        regions = model.regions_from_features(image_pool[[e.image for e in batch]].float())
-    output = model(text, regions)
-    loss = model.ner_loss(output, tags, text.word_mask)
-    labelled = [i for i, e in enumerate(batch) if e.match is not None]
-    if regions is not None and labelled:
-        scores = output.match_score[labelled].clamp(1e-6, 1 - 1e-6)
-        labels = torch.tensor([batch[i].match for i in labelled])
-        loss = loss + match_weight * torch.nn.functional.binary_cross_entropy(scores, labels)
-    return loss
-
-
 def train(
     config: MLNetConfig,
     train_sentences: list[Sentence],
@@ -103,13 +90,17 @@ def train(
     command: str = "",
     train_images: TweetImages | None = None,
     valid_images: TweetImages | None = None,
+    device: str | torch.device = "cpu",
 ) -> tuple[MLNetModel, object, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
     The model predicts ``config.labels``; from ``init_dir`` it takes the architecture and the weights
     (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
-    own image (``train_images``) do not.
+    own image (``train_images``) do not. The model trains on ``device`` in ``settings.precision``;
+    the returned best model is on ``device`` too.
     """
+    device = torch.device(device)
+    precision = Precision(settings.precision, device)
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -131,6 +122,9 @@ def train(
         tweet_rows = [None if row is None else offset + row for row in train_images.rows]
         pools.append(train_images.features)
     image_pool = torch.cat(pools) if pools else None
+    model.to(device)
+    objective = NerObjective(model, settings.match_weight)
+    scaler = precision.grad_scaler()
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
     if visual is not None:
         examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
@@ -144,11 +138,14 @@ def train(
         started = time.time()
         progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
         for batch in progress:
-            loss = training_step(model, batch, image_pool, settings.match_weight)
+            with precision.autocast():
+                loss = objective(batch, image_pool)
             optimizer.zero_grad()
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             model.crf.pin_forbidden()
             history["step_loss"].append(loss.item())
@@ -168,5 +165,5 @@ def train(
             save_checkpoint(model, out_dir, info)
         (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
     best_model, tokenizer = load_checkpoint(out_dir)
-    return best_model, tokenizer, history
+    return best_model.to(device), tokenizer, history
 

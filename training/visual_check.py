@@ -152,11 +152,12 @@ def build_visual_set(
     variants_per_source = 6 if split == "train" else 2
     pool_types, pool_features = [], []
     proposer = SaliencyProposer()
+    device = model.backbone.mean.device
     for kind in ENTITY_TYPES:
         for source in sources[kind]:
             for _ in range(variants_per_source):
                 crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
-                pool_features.append(model.backbone_features(crops.unsqueeze(0))[0].half())
+                pool_features.append(model.backbone_features(crops.unsqueeze(0).to(device))[0].half().cpu())
                 pool_types.append(kind)
     result = VisualSet([], [], [], [], torch.stack(pool_features))
     split_names = names(split)
@@ -193,7 +194,7 @@ def evaluate_visual(model, visual: VisualSet) -> dict[str, float]:
 
     tokenizer = AutoTokenizer.from_pretrained(text_encoder_dir(model.config), local_files_only=True)
     with torch.inference_mode():
-        regions = model.regions_from_features(visual.features.float())
+        regions = model.regions_from_features(visual.features.to(next(model.parameters()).device).float())
     matched = [i for i, m in enumerate(visual.match) if m == 1.0]
     mismatched = [i for i, m in enumerate(visual.match) if m == 0.0]
     gold = [visual.tags[i] for i in matched]
