@@ -5,6 +5,7 @@ User errors (missing or malformed files, unusable checkpoints) print one line an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import shlex
@@ -19,7 +20,8 @@ from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, read_con
 from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
 from training.label_set import label_types
-from training.devices import PRECISIONS, Precision, resolve_device
+from training.devices import PRECISIONS, Precision
+from training.distributed import Distributed, start, stop
 from training.errors import UsageError
 from training.feature_cache import FeatureCache, default_cache_dir
 from training.presets import BACKBONES, PRESETS, preset_config
@@ -94,24 +96,40 @@ def config_from_args(args) -> MLNetConfig:
     return config
 
 
-def train_and_report(config, args, out: Path, data: RunData) -> dict:
-    """Train on ``data`` (+ generated visual pairs), then score each test set and the visual check once."""
+@contextlib.contextmanager
+def processes(args):
+    """(Distributed, device) of this process, in torchrun's process group when launched by torchrun;
+    only rank 0 logs below warnings."""
+    distributed, device = start(args.device)
+    Precision(args.precision, device)  # checks --precision against the device before any work
+    if not distributed.is_main:
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        yield distributed, device
+    finally:
+        stop()
+
+
+def train_and_report(config, args, out: Path, data: RunData, distributed: Distributed, device) -> dict:
+    """Train on ``data`` (+ generated visual pairs), then score each test set and the visual check once (rank 0)."""
     from training.visual_check import build_visual_set, evaluate_visual
 
     set_seed(args.seed)
     train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed,
                              precision=args.precision)
-    device = resolve_device(args.device)
-    Precision(args.precision, device)  # checks --precision against the device before any work
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
         from mlnet_ros.model.modeling import MLNetModel
 
         feature_model = MLNetModel(config)  # only its frozen backbone is used
         feature_model.backbone.to(device)
+        if not distributed.is_main:
+            distributed.barrier()  # rank 0 fills the feature cache first
         train_images = images_for(feature_model, train_sentences, args, "train")
         valid_images = images_for(feature_model, valid_sentences, args, "valid")
+        if distributed.is_main:
+            distributed.barrier()
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
             visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
@@ -119,7 +137,9 @@ def train_and_report(config, args, out: Path, data: RunData) -> dict:
         del feature_model
     command = invoked_command()
     model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init,
-                                      command, train_images, valid_images, device)
+                                      command, train_images, valid_images, device, distributed)
+    if not distributed.is_main:
+        return {}
     plot_history(history, Path(f"{out}_curves.png"))
     report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
               "model_bytes": (out / "model.safetensors").stat().st_size}
@@ -148,9 +168,10 @@ def run_data(args) -> RunData:
 def command_train(args) -> None:
     """Train one model and report its test and visual-check scores."""
     config = config_from_args(args)
-    data = run_data(args)
-    config.labels = data.labels
-    train_and_report(config, args, args.out, data)
+    with processes(args) as (distributed, device):
+        data = run_data(args)
+        config.labels = data.labels
+        train_and_report(config, args, args.out, data, distributed, device)
 
 
 def command_ablate(args) -> None:
@@ -158,14 +179,17 @@ def command_ablate(args) -> None:
     if args.init:
         raise UsageError("--init: ablate trains each variant from scratch (an --init checkpoint fixes the architecture)")
     preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)  # checks the options
-    data = run_data(args)
-    rows = {}
-    for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
-        config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
-        config.use_fusion, config.use_char_rnn, config.labels = fusion, chars, data.labels
-        report = train_and_report(config, args, Path(f"{args.out}_{name}"), data)
-        rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
-        rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
+    with processes(args) as (distributed, device):
+        data = run_data(args)
+        rows = {}
+        for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
+            config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
+            config.use_fusion, config.use_char_rnn, config.labels = fusion, chars, data.labels
+            report = train_and_report(config, args, Path(f"{args.out}_{name}"), data, distributed, device)
+            rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
+            rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
+        if not distributed.is_main:
+            return
     Path(f"{args.out}_ablation.json").write_text(json.dumps(rows, indent=2))
     print(json.dumps(rows, indent=2))
 

@@ -21,14 +21,14 @@ class NerObjective(nn.Module):
         self.model = model
         self.match_weight = match_weight
 
-    def forward(self, batch: list[Example], image_pool: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, batch: list[Example], features: torch.Tensor | None) -> torch.Tensor:
+        """Loss of ``batch``; ``features``: the batch's (B, s+1, C, 7, 7) backbone features (`batch_features`)."""
         device = next(self.model.parameters()).device
         text, tags = collate(batch)
         text, tags = text.to(device), tags.to(device)
         regions = None
-        if batch[0].image is not None:
-            features = image_pool[[e.image for e in batch]].to(device, non_blocking=True).float()
-            regions = self.model.regions_from_features(features)
+        if features is not None:
+            regions = self.model.regions_from_features(features.to(device).float())
         output = self.model(text, regions)
         with torch.autocast(device.type, enabled=False):
             output = dataclasses.replace(output, emissions=output.emissions.float(),
@@ -40,3 +40,10 @@ class NerObjective(nn.Module):
                 labels = torch.tensor([batch[i].match for i in labelled], device=device)
                 loss = loss + self.match_weight * F.binary_cross_entropy(scores, labels)
         return loss
+
+
+def batch_features(batch: list[Example], image_pool: torch.Tensor | None) -> torch.Tensor | None:
+    """The rows of ``image_pool`` that the batch's examples use (batches never mix image and text-only examples)."""
+    if batch[0].image is None:
+        return None
+    return image_pool[[e.image for e in batch]]

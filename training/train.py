@@ -21,9 +21,10 @@ from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from mlnet_ros.inference.tagging import tag_words
 from training.data import Sentence
 from training.devices import Precision
+from training.distributed import Distributed
 from training.examples import batches, make_examples
 from training.label_set import carry_weights
-from training.objective import NerObjective
+from training.objective import NerObjective, batch_features
 from training.metrics import entity_scores
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
@@ -91,13 +92,15 @@ def train(
     train_images: TweetImages | None = None,
     valid_images: TweetImages | None = None,
     device: str | torch.device = "cpu",
+    distributed: Distributed = Distributed(),
 ) -> tuple[MLNetModel, object, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
     The model predicts ``config.labels``; from ``init_dir`` it takes the architecture and the weights
     (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
     own image (``train_images``) do not. The model trains on ``device`` in ``settings.precision``;
-    the returned best model is on ``device`` too.
+    the returned best model is on ``device`` too. Under torchrun (``distributed``) each process trains
+    on its share of every batch and rank 0 evaluates, saves and writes the history.
     """
     device = torch.device(device)
     precision = Precision(settings.precision, device)
@@ -123,7 +126,7 @@ def train(
         pools.append(train_images.features)
     image_pool = torch.cat(pools) if pools else None
     model.to(device)
-    objective = NerObjective(model, settings.match_weight)
+    objective = distributed.wrap(NerObjective(model, settings.match_weight), device)
     scaler = precision.grad_scaler()
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
     if visual is not None:
@@ -136,10 +139,12 @@ def train(
     for epoch in range(1, settings.epochs + 1):
         model.train()
         started = time.time()
-        progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
+        progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
+                        disable=not distributed.is_main)
         for batch in progress:
+            part, weight = distributed.shard(batch)
             with precision.autocast():
-                loss = objective(batch, image_pool)
+                loss = objective(part, batch_features(part, image_pool)) * weight
             optimizer.zero_grad()
             scaler.scale(loss).backward()
             scaler.unscale_(optimizer)
@@ -148,11 +153,14 @@ def train(
             scaler.update()
             scheduler.step()
             model.crf.pin_forbidden()
-            history["step_loss"].append(loss.item())
-            progress.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            history["step_loss"].append(distributed.mean(loss))  # the global batch's mean loss
+            progress.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
         epoch_seconds = time.time() - started
-        gold = [s.tags for s in valid_sentences]
-        valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))["overall"]["f1"]
+        valid_f1 = None
+        if distributed.is_main:
+            gold = [s.tags for s in valid_sentences]
+            valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))["overall"]["f1"]
+        valid_f1 = distributed.from_main(valid_f1)
         record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
                   "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
         history["epochs"].append(record)
@@ -161,9 +169,13 @@ def train(
             best_f1 = valid_f1
             info = {"command": command, "best_epoch": epoch, "valid_f1": round(valid_f1, 2),
                     "settings": settings.__dict__, "train_sentences": len(train_sentences),
-                    "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training}
-            save_checkpoint(model, out_dir, info)
-        (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
+                    "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training,
+                    "processes": distributed.world_size}
+            if distributed.is_main:
+                save_checkpoint(model, out_dir, info)
+        if distributed.is_main:
+            (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
+    distributed.barrier()  # rank 0 has written the best checkpoint
     best_model, tokenizer = load_checkpoint(out_dir)
     return best_model.to(device), tokenizer, history
 
