@@ -137,7 +137,8 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
         del feature_model
     command = invoked_command()
     model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init,
-                                      command, train_images, valid_images, device, distributed)
+                                      command, train_images, valid_images, device, distributed,
+                                      getattr(args, "resume", None))
     if not distributed.is_main:
         return {}
     plot_history(history, Path(f"{out}_curves.png"))
@@ -167,6 +168,9 @@ def run_data(args) -> RunData:
 
 def command_train(args) -> None:
     """Train one model and report its test and visual-check scores."""
+    args.out = args.out or args.resume
+    if args.out is None:
+        raise UsageError("--out DIR: where to write the model (or --resume DIR to continue a run)")
     config = config_from_args(args)
     with processes(args) as (distributed, device):
         data = run_data(args)
@@ -178,6 +182,8 @@ def command_ablate(args) -> None:
     """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
     if args.init:
         raise UsageError("--init: ablate trains each variant from scratch (an --init checkpoint fixes the architecture)")
+    if args.out is None:
+        raise UsageError("--out PREFIX: where to write the three models")
     preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)  # checks the options
     with processes(args) as (distributed, device):
         data = run_data(args)
@@ -302,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--types", metavar="TYPE,...",
                        help="the entity types to train, e.g. ROOM,OBJECT (default: those the --train files tag); "
                             "a tag of another type is an error")
-        p.add_argument("--out", type=Path, required=True, help="checkpoint directory (prefix for ablate)")
+        p.add_argument("--out", type=Path, help="checkpoint directory (prefix for ablate)")
         p.add_argument("--init", type=Path,
                        help="start from this checkpoint (from `pretrain`, or a trained model to fine-tune: its "
                             "types are kept, new ones added)")
@@ -319,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_training_options(p)
     p.add_argument("--no-char", action="store_true", help="ablation w/o Mtla. (no char RNN)")
     p.add_argument("--no-fusion", action="store_true", help="ablation w/o Fus. (no K/V fusion, no cross-attention)")
+    p.add_argument("--resume", type=Path, metavar="DIR",
+                   help="continue the interrupted run whose --out was DIR from its last finished epoch (repeat "
+                        "that run's command line; --out defaults to DIR)")
     p.set_defaults(run=command_train)
 
     p = commands.add_parser("ablate", help="train full, w/o Fus. and w/o Mtla. models with the same settings")

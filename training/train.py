@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import resource
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import load_checkpoint, read_config, save_checkpoint
+from mlnet_ros.model.checkpoint import CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE, load_checkpoint, read_config, save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from mlnet_ros.inference.tagging import tag_words
@@ -25,6 +26,7 @@ from training.distributed import Distributed
 from training.examples import batches, make_examples
 from training.label_set import carry_weights
 from training.objective import NerObjective, batch_features
+from training.resume import Progress, TrainingParts, examples_fingerprint, load_state, save_state
 from training.metrics import entity_scores
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
@@ -93,6 +95,7 @@ def train(
     valid_images: TweetImages | None = None,
     device: str | torch.device = "cpu",
     distributed: Distributed = Distributed(),
+    resume_dir: Path | None = None,
 ) -> tuple[MLNetModel, object, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
@@ -100,7 +103,9 @@ def train(
     (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
     own image (``train_images``) do not. The model trains on ``device`` in ``settings.precision``;
     the returned best model is on ``device`` too. Under torchrun (``distributed``) each process trains
-    on its share of every batch and rank 0 evaluates, saves and writes the history.
+    on its share of every batch and rank 0 evaluates, saves and writes the history. Every epoch ends
+    with a resumable state in ``out_dir/resume``; ``resume_dir`` (an interrupted run's ``out_dir``)
+    continues from its newest one.
     """
     device = torch.device(device)
     precision = Precision(settings.precision, device)
@@ -134,9 +139,17 @@ def train(
     rng = random.Random(settings.seed)
     steps_per_epoch = len(batches(examples, settings.batch_size, random.Random(0)))
     optimizer, scheduler = optimizer_for(model, settings, steps_per_epoch * settings.epochs)
-    history = {"step_loss": [], "epochs": []}
-    best_f1 = -1.0
-    for epoch in range(1, settings.epochs + 1):
+    parts = TrainingParts(model, optimizer, scheduler, scaler, rng)
+    identity = {"settings": settings.__dict__, "config": json.loads(config.to_json()),
+                "examples": examples_fingerprint(examples)}
+    progress = Progress(0, -1.0, {"step_loss": [], "epochs": []}, init_training)
+    if resume_dir is not None:
+        progress = load_state(resume_dir, parts, identity, distributed)
+        if distributed.is_main and Path(resume_dir).resolve() != out_dir.resolve():
+            for name in (CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE):  # the best checkpoint so far
+                shutil.copy2(Path(resume_dir) / name, out_dir / name)
+    history, best_f1, init_training = progress.history, progress.best_f1, progress.init
+    for epoch in range(progress.epoch + 1, settings.epochs + 1):
         model.train()
         started = time.time()
         progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
@@ -175,7 +188,8 @@ def train(
                 save_checkpoint(model, out_dir, info)
         if distributed.is_main:
             (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
-    distributed.barrier()  # rank 0 has written the best checkpoint
+        save_state(out_dir, parts, Progress(epoch, best_f1, history, init_training), identity, distributed)
+    distributed.barrier()  # rank 0 has written (or copied) the best checkpoint
     best_model, tokenizer = load_checkpoint(out_dir)
     return best_model.to(device), tokenizer, history
 
