@@ -17,17 +17,19 @@ import torch
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.model.backbone import BaseWeightsError
 from mlnet_ros.model.checkpoint import ModelLoadError, load_checkpoint, read_config
+from training.captions import DetectorCrops, caption_images, read_captions
 from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
-from training.label_set import label_types
-from training.devices import PRECISIONS, Precision
+from training.devices import PRECISIONS, Precision, resolve_device
 from training.distributed import Distributed, start, stop
 from training.errors import UsageError
 from training.feature_cache import FeatureCache, default_cache_dir
-from training.presets import BACKBONES, PRESETS, preset_config
-from training.run_data import RunData, read_run_data
+from training.image_features import SaliencyCrops
+from training.label_set import label_types
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
+from training.presets import BACKBONES, PRESETS, preset_config
+from training.run_data import RunData, read_run_data
 from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
 
 log = logging.getLogger("training")
@@ -54,7 +56,6 @@ def images_for(model, sentences, args, what: str):
     through the ``--feature-cache`` and ``--workers`` of commands that have them."""
     if not args.images:
         return None
-    from training.image_features import SaliencyCrops
     from training.tweet_images import tweet_images
 
     cache = None
@@ -224,18 +225,38 @@ def command_visual_check(args) -> None:
 def command_pretrain(args) -> None:
     from training.pretrain import PretrainSettings, pretrain
 
-    settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
-    sentences = joined(read_tagged_files(split_files(args.train, args.data_dir, "train")))
+    settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm,
+                                not args.no_vlm, args.seed, args.precision)
     config = config_from_args(args)
-    images = None
-    if args.images and (settings.mvm or settings.vlm):
+    device = resolve_device(args.device)
+    Precision(args.precision, device)
+    if args.captions is None and (args.image_dir or args.detector or args.detector_weights):
+        raise UsageError("--image-dir, --detector and --detector-weights go with --captions FILE")
+    if bool(args.detector) != bool(args.detector_weights):
+        raise UsageError("--detector ARCH and --detector-weights FILE go together")
+    if args.captions is not None and args.images:
+        raise UsageError("--images: with --captions the images are the captions' own")
+    names = args.train if args.train is not None else ([] if args.captions else list(DATASETS))
+    sentences = joined(read_tagged_files(split_files(names, args.data_dir, "train")))
+    captions = read_captions(args.captions, args.image_dir) if args.captions else None
+    images = corpus = None
+    if (args.images or captions) and (settings.mvm or settings.vlm):
         from mlnet_ros.model.modeling import MLNetModel
 
-        images = images_for(MLNetModel(config), sentences, args, "train")
-    elif args.images:
-        log.warning("--images is not used: MVM and VLM are both off")
+        feature_model = MLNetModel(config)  # only its frozen backbone is used
+        feature_model.backbone.to(device)
+        if captions:
+            detector = DetectorCrops(args.detector, args.detector_weights) if args.detector else None
+            name = detector.name if detector else SaliencyCrops.name
+            cache = FeatureCache(args.feature_cache, config, name) if args.feature_cache else None
+            corpus = caption_images(feature_model, captions, cache, args.workers, detector)
+        else:
+            images = images_for(feature_model, sentences, args, "train")
+        del feature_model
+    elif args.images or captions:
+        log.warning("the images are not used: MVM and VLM are both off")
     command = invoked_command()
-    losses = pretrain(config, sentences, args.out, settings, images, command)
+    losses = pretrain(config, sentences, args.out, settings, images, command, corpus, device)
     Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
 
 
@@ -272,11 +293,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
                        help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
 
-    def add_train_files_option(p):
+    def add_train_files_option(p, default=DATASETS):
         p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter shorthands' files")
-        p.add_argument("--train", "--datasets", nargs="+", metavar="FILE", default=list(DATASETS),
+        p.add_argument("--train", "--datasets", nargs="+", metavar="FILE", default=default and list(default),
                        help="CoNLL training files; the names twitter2015 and twitter2017 stand for the shared "
-                            "Twitter files (default: both)")
+                            "Twitter files (default: both; for pretrain with --captions: none)")
 
     def add_model_options(p):
         p.add_argument("--preset", choices=PRESETS, default="embedded",
@@ -293,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu, cuda or cuda:N")
         p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                        help="fp32, or autocast bf16 / fp16 (fp16: CUDA only, with loss scaling)")
-        p.add_argument("--workers", type=int, default=2, help="DataLoader workers decoding --images (default 2)")
+        p.add_argument("--workers", type=int, default=2, help="DataLoader workers decoding images (--images, --captions; default 2)")
         p.add_argument("--feature-cache", type=Path, default=default_cache_dir(), metavar="DIR",
                        help="on-disk cache of the frozen backbone's crop features per image (default %(default)s)")
 
@@ -348,8 +369,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=command_visual_check)
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
-    add_train_files_option(p)
+    add_train_files_option(p, default=None)
     add_model_options(p)
+    add_device_options(p)
+    p.add_argument("--captions", type=Path, metavar="FILE",
+                   help='image–caption corpus for MLM, MVM and VLM: JSON lines {"image": "path", "text": "caption"} '
+                        "or a COCO captions JSON (with --image-dir); replaces the generated visual pairs")
+    p.add_argument("--image-dir", type=Path, metavar="DIR",
+                   help="where the --captions images are (default for JSON lines: the file's folder)")
+    p.add_argument("--detector", metavar="ARCH",
+                   help="MVM targets from this torchvision detector's classes (e.g. fasterrcnn_resnet50_fpn; its "
+                        "boxes are the crops) instead of the backbone's ImageNet classes")
+    p.add_argument("--detector-weights", type=Path, metavar="FILE", help="the --detector's state dict (weights_only)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=16)
