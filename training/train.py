@@ -16,18 +16,26 @@ import torch
 from tqdm import tqdm
 from transformers import AutoTokenizer
 
-from mlnet_ros.model.checkpoint import CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE, load_checkpoint, read_config, save_checkpoint
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.model.checkpoint import (
+    CONFIG_FILE,
+    LABELS_FILE,
+    WEIGHTS_FILE,
+    load_checkpoint,
+    read_config,
+    save_checkpoint,
+)
+from mlnet_ros.model.modeling import MLNetModel, text_encoder_dir
 from training.data import Sentence
 from training.devices import Precision
 from training.distributed import Distributed
 from training.examples import batches, make_examples
 from training.label_set import carry_weights
+from training.metrics import entity_scores
 from training.objective import NerObjective, batch_features
 from training.resume import Progress, TrainingParts, examples_fingerprint, load_state, save_state
-from training.metrics import entity_scores
+from training.tensorboard_log import TrainingLog
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
 
@@ -149,6 +157,7 @@ def train(
             for name in (CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE):  # the best checkpoint so far
                 shutil.copy2(Path(resume_dir) / name, out_dir / name)
     history, best_f1, init_training = progress.history, progress.best_f1, progress.init
+    board = TrainingLog(out_dir, distributed.is_main, len(history["step_loss"]))
     for epoch in range(progress.epoch + 1, settings.epochs + 1):
         model.train()
         started = time.time()
@@ -167,13 +176,16 @@ def train(
             scheduler.step()
             model.crf.pin_forbidden()
             history["step_loss"].append(distributed.mean(loss))  # the global batch's mean loss
+            board.step(len(history["step_loss"]), history["step_loss"][-1],
+                       dict(zip(("encoder", "head"), scheduler.get_last_lr(), strict=True)))
             progress.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
         epoch_seconds = time.time() - started
-        valid_f1 = None
+        scores = None
         if distributed.is_main:
             gold = [s.tags for s in valid_sentences]
-            valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))["overall"]["f1"]
-        valid_f1 = distributed.from_main(valid_f1)
+            scores = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))
+            board.epoch(epoch, scores)
+        valid_f1 = distributed.from_main(scores and scores["overall"]["f1"])
         record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
                   "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
         history["epochs"].append(record)
@@ -189,6 +201,7 @@ def train(
         if distributed.is_main:
             (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
         save_state(out_dir, parts, Progress(epoch, best_f1, history, init_training), identity, distributed)
+    board.close()
     distributed.barrier()  # rank 0 has written (or copied) the best checkpoint
     best_model, tokenizer = load_checkpoint(out_dir)
     return best_model.to(device), tokenizer, history
