@@ -38,6 +38,11 @@ def test_torchrun_cli_finishes_with_one_checkpoint(tmp_path):
     result = torchrun("-m", "training", "--threads", "1", "train", "--train", data, "--valid", data, "--out", out,
                       "--epochs", "1", "--device", "cpu")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert sorted(p.name for p in out.iterdir()) == ["config.json", "labels.json", "model.safetensors"]
+    # One checkpoint, one resumable state (with each rank's random streams), one TensorBoard log: rank 0's.
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "labels.json", "model.safetensors", "resume",
+                                                     "tensorboard"]
+    assert sorted(p.name for p in (out / "resume" / "epoch-0001").iterdir()) == [
+        "model.safetensors", "optimizer.pt", "rng_rank0.pt", "rng_rank1.pt", "state.json"]
+    assert len(list((out / "tensorboard").iterdir())) == 1
     assert result.stderr.count("epoch 1: {") == 1  # rank 0 alone logs
     assert json.loads((out / "config.json").read_text())["training"]["processes"] == 2
