@@ -47,7 +47,8 @@ def invoked_command() -> str:
 
 def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None:
     """``token<TAB>gold<TAB>predicted`` per line, a blank line between sentences."""
-    blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags)) for s, tags in zip(sentences, predicted)]
+    blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags, strict=True))
+              for s, tags in zip(sentences, predicted, strict=True)]
     Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
@@ -125,11 +126,12 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
 
         feature_model = MLNetModel(config)  # only its frozen backbone is used
         feature_model.backbone.to(device)
-        if not distributed.is_main:
-            distributed.barrier()  # rank 0 fills the feature cache first
+        cache_turns = bool(args.images and args.feature_cache)  # rank 0 fills the feature cache, then the others
+        if cache_turns and not distributed.is_main:
+            distributed.barrier()
         train_images = images_for(feature_model, train_sentences, args, "train")
         valid_images = images_for(feature_model, valid_sentences, args, "valid")
-        if distributed.is_main:
+        if cache_turns and distributed.is_main:
             distributed.barrier()
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
@@ -182,7 +184,7 @@ def command_train(args) -> None:
 def command_ablate(args) -> None:
     """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
     if args.init:
-        raise UsageError("--init: ablate trains each variant from scratch (an --init checkpoint fixes the architecture)")
+        raise UsageError("--init: ablate trains each variant from scratch (a checkpoint fixes the architecture)")
     if args.out is None:
         raise UsageError("--out PREFIX: where to write the three models")
     preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)  # checks the options
@@ -294,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
 
     def add_train_files_option(p, default=DATASETS):
-        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter shorthands' files")
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter names' files")
         p.add_argument("--train", "--datasets", nargs="+", metavar="FILE", default=default and list(default),
                        help="CoNLL training files; the names twitter2015 and twitter2017 stand for the shared "
                             "Twitter files (default: both; for pretrain with --captions: none)")
@@ -314,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu, cuda or cuda:N")
         p.add_argument("--precision", choices=PRECISIONS, default="fp32",
                        help="fp32, or autocast bf16 / fp16 (fp16: CUDA only, with loss scaling)")
-        p.add_argument("--workers", type=int, default=2, help="DataLoader workers decoding images (--images, --captions; default 2)")
+        p.add_argument("--workers", type=int, default=2,
+                       help="DataLoader workers decoding images (--images, --captions; default 2)")
         p.add_argument("--feature-cache", type=Path, default=default_cache_dir(), metavar="DIR",
                        help="on-disk cache of the frozen backbone's crop features per image (default %(default)s)")
 
@@ -323,9 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_model_options(p)
         add_device_options(p)
         p.add_argument("--valid", nargs="+", metavar="FILE",
-                       help="CoNLL files for model selection (default: the valid split of each Twitter name in --train)")
+                       help="CoNLL files for model selection (default: each Twitter name's valid split)")
         p.add_argument("--test", "--test-datasets", nargs="+", metavar="FILE",
-                       help="CoNLL files scored once at the end (default: the test split of each Twitter name in --train)")
+                       help="CoNLL files scored once at the end (default: each Twitter name's test split)")
         p.add_argument("--types", metavar="TYPE,...",
                        help="the entity types to train, e.g. ROOM,OBJECT (default: those the --train files tag); "
                             "a tag of another type is an error")

@@ -8,8 +8,8 @@ import torch
 
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.core.labels import repair_bio
-from mlnet_ros.model.modeling import TextBatch
 from mlnet_ros.core.text_inputs import Window, make_windows
+from mlnet_ros.model.modeling import TextBatch
 
 
 @dataclass

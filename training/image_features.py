@@ -3,6 +3,7 @@ the model's device in the main process, each image looked up in (and added to) a
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,7 @@ def extract_features(model, paths: list[Path], cache: FeatureCache | None = None
                         num_workers=workers, collate_fn=list)
     found: dict[int, dict[str, torch.Tensor]] = {}
     computed = 0
+    started = time.perf_counter()
     for items in loader:
         pending = [item for item in items if item.crops is not None]
         if pending:
@@ -94,8 +96,8 @@ def extract_features(model, paths: list[Path], cache: FeatureCache | None = None
                 if cache is not None:
                     cache.store(item.key, item.stored)
         found.update({item.index: item.stored for item in items if item.stored is not None})
-    log.info("image features of %d files: %d from the cache, %d computed, %d unreadable", len(paths),
-             len(found) - computed, computed, len(paths) - len(found))
+    log.info("image features of %d files: %d from the cache, %d computed, %d unreadable (%.1f s)", len(paths),
+             len(found) - computed, computed, len(paths) - len(found), time.perf_counter() - started)
     order = sorted(found)
     rows = [None] * len(paths)
     for row, index in enumerate(order):

@@ -83,7 +83,8 @@ def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence], images: TweetImages | None = None) -> list[list[str]]:
+def predict_tags(model: MLNetModel, tokenizer, sentences: list[Sentence],
+                 images: TweetImages | None = None) -> list[list[str]]:
     """Predictions for each sentence, with its image where ``images`` has one (else text only)."""
     regions = sentence_regions(model, images, len(sentences))
     taggings = tag_words(model, tokenizer, [s.tokens for s in sentences], regions)
@@ -102,7 +103,7 @@ def train(
     train_images: TweetImages | None = None,
     valid_images: TweetImages | None = None,
     device: str | torch.device = "cpu",
-    distributed: Distributed = Distributed(),
+    distributed: Distributed | None = None,
     resume_dir: Path | None = None,
 ) -> tuple[MLNetModel, object, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
@@ -117,6 +118,7 @@ def train(
     """
     device = torch.device(device)
     precision = Precision(settings.precision, device)
+    distributed = distributed or Distributed()
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -143,7 +145,8 @@ def train(
     scaler = precision.grad_scaler()
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
     if visual is not None:
-        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
+        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags, strict=True)), visual.image,
+                                  visual.match)
     rng = random.Random(settings.seed)
     steps_per_epoch = len(batches(examples, settings.batch_size, random.Random(0)))
     optimizer, scheduler = optimizer_for(model, settings, steps_per_epoch * settings.epochs)
@@ -161,9 +164,9 @@ def train(
     for epoch in range(progress.epoch + 1, settings.epochs + 1):
         model.train()
         started = time.time()
-        progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
-                        disable=not distributed.is_main)
-        for batch in progress:
+        bar = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
+                   disable=not distributed.is_main)
+        for batch in bar:
             part, weight = distributed.shard(batch)
             with precision.autocast():
                 loss = objective(part, batch_features(part, image_pool)) * weight
@@ -178,16 +181,17 @@ def train(
             history["step_loss"].append(distributed.mean(loss))  # the global batch's mean loss
             board.step(len(history["step_loss"]), history["step_loss"][-1],
                        dict(zip(("encoder", "head"), scheduler.get_last_lr(), strict=True)))
-            progress.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
+            bar.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
         epoch_seconds = time.time() - started
         scores = None
         if distributed.is_main:
             gold = [s.tags for s in valid_sentences]
             scores = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))
             board.epoch(epoch, scores)
-        valid_f1 = distributed.from_main(scores and scores["overall"]["f1"])
+        valid_f1 = distributed.from_main(scores["overall"]["f1"] if scores else None)
         record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
-                  "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
+                  "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])),
+                  "peak_rss_mb": round(peak_rss_mb())}
         history["epochs"].append(record)
         log.info("epoch %d: %s", epoch, record)
         if valid_f1 > best_f1:
