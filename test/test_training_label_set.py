@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -95,15 +97,25 @@ def test_fine_tuning_adds_new_types_and_keeps_the_old_ones(custom_checkpoint, tm
     assert torch.allclose(after[..., :7], before, atol=1e-2) and after.shape[-1] == 9
 
 
-def run(*args):
-    return subprocess.run([*map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300)
+def run(*args, env=None):
+    return subprocess.run([*map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
 
 
-def test_mlnet_tag_reports_the_checkpoint_s_own_types(custom_checkpoint):
-    result = run(REPO / ".venv" / "bin" / "mlnet_tag", "--model", custom_checkpoint, "bring the red cup to the kitchen")
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_mlnet_tag_reports_the_checkpoint_s_own_types(custom_checkpoint, backend, tmp_path):
+    """The label set travels with the checkpoint: the torch backend and the ONNX export (its sidecar's config)."""
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))  # the ONNX export goes there
+    if backend == "onnxruntime":  # exported first, as docs/TRAINING.md says
+        exported = run(sys.executable, "-m", "mlnet_ros.onnx_export", "--model", custom_checkpoint, env=env)
+        assert exported.returncode == 0, exported.stderr
+        sidecar = json.loads((Path(exported.stdout.splitlines()[-1]) / "export.json").read_text())
+        assert sidecar["config"]["labels"][-2:] == ["B-ROOM", "I-ROOM"]
+    result = run(REPO / ".venv" / "bin" / "mlnet_tag", "--model", custom_checkpoint, "--backend", backend,
+                 "bring the red cup to the kitchen", env=env)
     assert result.returncode == 0, result.stderr
-    entities = json.loads(result.stdout)["entities"]
-    assert [(e["text"], e["type"]) for e in entities] == [("red cup", "OBJECT"), ("kitchen", "ROOM")]
+    answer = json.loads(result.stdout)
+    assert answer["backend"] == backend
+    assert [(e["text"], e["type"]) for e in answer["entities"]] == [("red cup", "OBJECT"), ("kitchen", "ROOM")]
 
 
 @pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
