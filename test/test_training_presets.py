@@ -57,3 +57,13 @@ def test_preset_mistakes_are_one_line(base, tmp_path, options, message, capsys, 
     if "cannot load" not in message:  # found before anything is read (the weights load with the model)
         assert not caplog.records
     assert not (tmp_path / "run" / "model.safetensors").exists()
+
+
+def test_train_help_lists_the_workstation_options(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["train", "--help"])
+    text = capsys.readouterr().out
+    assert done.value.code == 0
+    for option in ("--preset", "--text-encoder", "--backbone-weights", "--device", "--precision", "--resume",
+                   "--train", "--valid", "--test", "--types", "--workers", "--feature-cache"):
+        assert option in text
