@@ -5,6 +5,7 @@ User errors (missing or malformed files, unusable checkpoints) print one line an
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import shlex
@@ -14,23 +15,30 @@ from pathlib import Path
 import torch
 
 from mlnet_ros.core.base_weights import BaseWeightsError
-from mlnet_ros.core.checkpoint_files import ModelLoadError
-from mlnet_ros.core.config import embedded_config
+from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
+from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.model.checkpoint import load_checkpoint
+from training.captions import DetectorCrops, caption_images, read_captions
+from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
 from training.data import DEFAULT_DATA_DIR, DataError, dataset_file, read_conll
+from training.devices import PRECISIONS, Precision, resolve_device
+from training.distributed import Distributed, start, stop
+from training.errors import UsageError
+from training.feature_cache import FeatureCache, default_cache_dir
+from training.image_features import SaliencyCrops
+from training.label_set import label_types
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
+from training.presets import BACKBONES, PRESETS, preset_config
+from training.run_data import RunData, read_run_data
 from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
 
-DATASETS = ("twitter2015", "twitter2017")
 log = logging.getLogger("training")
 
 
-def load_split(data_dir: Path, datasets: list[str], split: str, limit: int | None = None):
-    sentences = []
-    for dataset in datasets:
-        sentences += read_conll(dataset_file(data_dir, dataset, split))[:limit]
-    return sentences
+def model_types(model_dir: Path) -> tuple[str, ...]:
+    """The entity types a checkpoint was trained with."""
+    return label_types(read_config(model_dir)[0].labels)
 
 
 def invoked_command() -> str:
@@ -40,72 +48,108 @@ def invoked_command() -> str:
 
 def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None:
     """``token<TAB>gold<TAB>predicted`` per line, a blank line between sentences."""
-    blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags)) for s, tags in zip(sentences, predicted)]
+    blocks = ["\n".join(f"{t}\t{g}\t{p}" for t, g, p in zip(s.tokens, s.tags, tags, strict=True))
+              for s, tags in zip(sentences, predicted, strict=True)]
     Path(path).write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
 
 
-def images_for(model, sentences, folders: list[Path] | None, what: str):
-    """Tweet-image features for ``sentences`` when image folders are given (counts logged), else None."""
-    if not folders:
+def images_for(model, sentences, args, what: str):
+    """Tweet-image features for ``sentences`` when ``--images`` folders are given (counts logged), else None;
+    through the ``--feature-cache`` and ``--workers`` of commands that have them."""
+    if not args.images:
         return None
     from training.tweet_images import tweet_images
 
-    images = tweet_images(model, sentences, folders)
+    cache = None
+    if getattr(args, "feature_cache", None):
+        cache = FeatureCache(args.feature_cache, model.config, SaliencyCrops.name)
+    images = tweet_images(model, sentences, args.images, cache, getattr(args, "workers", 0))
     log.info("%s %s", what, images.counts)
     return images
 
 
-def test_report(model, tokenizer, data_dir: Path, datasets, out_prefix: Path, image_folders=None) -> dict:
-    """Score each dataset's test split once; write predictions next to ``out_prefix``."""
+def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, args) -> dict:
+    """Score each named test set once; write predictions next to ``out_prefix``."""
     report = {}
-    for dataset in datasets:
-        sentences = read_conll(dataset_file(data_dir, dataset, "test"))
-        images = images_for(model, sentences, image_folders, f"test {dataset}")
+    for name, sentences in test_sets.items():
+        images = images_for(model, sentences, args, f"test {name}")
         predicted = predict_tags(model, tokenizer, sentences, images)
         scores = entity_scores([s.tags for s in sentences], predicted)
-        write_predictions(Path(f"{out_prefix}_{dataset}_test.conll"), sentences, predicted)
-        log.info("test %s\n%s", dataset, format_scores(scores))
-        report[dataset] = scores
+        write_predictions(Path(f"{out_prefix}_{name}_test.conll"), sentences, predicted)
+        log.info("test %s\n%s", name, format_scores(scores))
+        report[name] = scores
         if images is not None:
-            report[dataset]["images"] = images.counts.__dict__
+            report[name]["images"] = images.counts.__dict__
     return report
 
 
-def config_from_args(args):
-    config = embedded_config()
-    config.use_char_rnn = not args.no_char
-    config.use_fusion = not args.no_fusion
+def config_from_args(args) -> MLNetConfig:
+    """The architecture of --preset (and the ablation switches), or that of the --init checkpoint."""
+    if getattr(args, "init", None) is None:
+        config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
+        config.use_char_rnn = not args.no_char
+        config.use_fusion = not args.no_fusion
+        return config
+    if args.text_encoder or args.backbone or args.backbone_weights or args.no_char or args.no_fusion:
+        raise UsageError("--init: the architecture and base weights come from the checkpoint; drop --text-encoder, "
+                         "--backbone, --backbone-weights, --no-char and --no-fusion")
+    config = read_config(args.init)[0]
+    if config.preset != args.preset:
+        raise UsageError(f"--init {args.init}: a checkpoint of preset {config.preset!r}; add --preset {config.preset}")
     return config
 
 
-def train_and_report(config, args, out: Path) -> dict:
-    """Train on ``args.datasets`` (+ generated visual pairs), then score each test set and the visual check once."""
+@contextlib.contextmanager
+def processes(args):
+    """(Distributed, device) of this process, in torchrun's process group when launched by torchrun;
+    only rank 0 logs below warnings."""
+    distributed, device = start(args.device)
+    Precision(args.precision, device)  # checks --precision against the device before any work
+    if not distributed.is_main:
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        yield distributed, device
+    finally:
+        stop()
+
+
+def train_and_report(config, args, out: Path, data: RunData, distributed: Distributed, device) -> dict:
+    """Train on ``data`` (+ generated visual pairs), then score each test set and the visual check once (rank 0)."""
     from training.visual_check import build_visual_set, evaluate_visual
 
     set_seed(args.seed)
-    train_sentences = load_split(args.data_dir, args.datasets, "train", args.limit)
-    valid_sentences = load_split(args.data_dir, args.datasets, "valid", args.limit)
-    settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed)
+    train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
+    settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed,
+                             precision=args.precision)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
         from mlnet_ros.model.pretrained import build_model
 
         feature_model = build_model(config)  # only its frozen backbone is used
-        train_images = images_for(feature_model, train_sentences, args.images, "train")
-        valid_images = images_for(feature_model, valid_sentences, args.images, "valid")
+        feature_model.backbone.to(device)
+        cache_turns = bool(args.images and args.feature_cache)  # rank 0 fills the feature cache, then the others
+        if cache_turns and not distributed.is_main:
+            distributed.barrier()
+        train_images = images_for(feature_model, train_sentences, args, "train")
+        valid_images = images_for(feature_model, valid_sentences, args, "valid")
+        if cache_turns and distributed.is_main:
+            distributed.barrier()
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
             visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
             visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
         del feature_model
     command = invoked_command()
-    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init, command,
-                                      train_images, valid_images)
+    model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init,
+                                      command, train_images, valid_images, device, distributed,
+                                      getattr(args, "resume", None))
+    if not distributed.is_main:
+        return {}
     plot_history(history, Path(f"{out}_curves.png"))
     report = {"command": command, "history": history["epochs"], "peak_rss_mb": round(peak_rss_mb()),
               "model_bytes": (out / "model.safetensors").stat().st_size}
-    if not args.limit:
-        report["test"] = test_report(model, tokenizer, args.data_dir, args.test_datasets or args.datasets, out, args.images)
+    if not args.limit and test_sets:
+        report["test"] = test_report(model, tokenizer, test_sets, out, args)
     if visual_test is not None:
         report["visual_check"] = evaluate_visual(model, tokenizer, visual_test)
         log.info("visual check: %s", report["visual_check"])
@@ -113,20 +157,49 @@ def train_and_report(config, args, out: Path) -> dict:
     return report
 
 
+def run_data(args) -> RunData:
+    """The checked files and the label set of a train or ablate run."""
+    init_labels = read_config(args.init)[0].labels if args.init else None
+    data = read_run_data(args.train, args.valid, args.test, args.data_dir, args.types, init_labels, args.limit)
+    if args.visual:
+        from training.visual_check import ENTITY_TYPES as VISUAL_TYPES
+
+        if not set(VISUAL_TYPES) <= set(label_types(data.labels)):
+            raise DataError(f"--visual pairs are tagged {', '.join(VISUAL_TYPES)}; the label set has "
+                            f"{', '.join(label_types(data.labels))}")
+    return data
+
+
 def command_train(args) -> None:
     """Train one model and report its test and visual-check scores."""
-    train_and_report(config_from_args(args), args, args.out)
+    args.out = args.out or args.resume
+    if args.out is None:
+        raise UsageError("--out DIR: where to write the model (or --resume DIR to continue a run)")
+    config = config_from_args(args)
+    with processes(args) as (distributed, device):
+        data = run_data(args)
+        config.labels = data.labels
+        train_and_report(config, args, args.out, data, distributed, device)
 
 
 def command_ablate(args) -> None:
     """Full model, w/o Fus. and w/o Mtla., trained with the same settings; test F1 of each."""
-    rows = {}
-    for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
-        config = embedded_config()
-        config.use_fusion, config.use_char_rnn = fusion, chars
-        report = train_and_report(config, args, Path(f"{args.out}_{name}"))
-        rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
-        rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
+    if args.init:
+        raise UsageError("--init: ablate trains each variant from scratch (a checkpoint fixes the architecture)")
+    if args.out is None:
+        raise UsageError("--out PREFIX: where to write the three models")
+    preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)  # checks the options
+    with processes(args) as (distributed, device):
+        data = run_data(args)
+        rows = {}
+        for name, fusion, chars in (("full", True, True), ("wo_fusion", False, True), ("wo_mtla", True, False)):
+            config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
+            config.use_fusion, config.use_char_rnn, config.labels = fusion, chars, data.labels
+            report = train_and_report(config, args, Path(f"{args.out}_{name}"), data, distributed, device)
+            rows[name] = {d: r["overall"]["f1"] for d, r in report.get("test", {}).items()}
+            rows[name]["visual_f1_with_image"] = report.get("visual_check", {}).get("f1_with_image")
+        if not distributed.is_main:
+            return
     Path(f"{args.out}_ablation.json").write_text(json.dumps(rows, indent=2))
     print(json.dumps(rows, indent=2))
 
@@ -155,37 +228,62 @@ def command_visual_check(args) -> None:
 def command_pretrain(args) -> None:
     from training.pretrain import PretrainSettings, pretrain
 
-    settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm, not args.no_vlm, args.seed)
-    sentences = load_split(args.data_dir, args.datasets, "train")
+    settings = PretrainSettings(args.steps, args.batch_size, args.lr, not args.no_mlm, not args.no_mvm,
+                                not args.no_vlm, args.seed, args.precision)
     config = config_from_args(args)
-    images = None
-    if args.images and (settings.mvm or settings.vlm):
+    device = resolve_device(args.device)
+    Precision(args.precision, device)
+    if args.captions is None and (args.image_dir or args.detector or args.detector_weights):
+        raise UsageError("--image-dir, --detector and --detector-weights go with --captions FILE")
+    if bool(args.detector) != bool(args.detector_weights):
+        raise UsageError("--detector ARCH and --detector-weights FILE go together")
+    if args.captions is not None and args.images:
+        raise UsageError("--images: with --captions the images are the captions' own")
+    names = args.train if args.train is not None else ([] if args.captions else list(DATASETS))
+    sentences = joined(read_tagged_files(split_files(names, args.data_dir, "train")))
+    captions = read_captions(args.captions, args.image_dir) if args.captions else None
+    images = corpus = None
+    if (args.images or captions) and (settings.mvm or settings.vlm):
         from mlnet_ros.model.pretrained import build_model
 
-        images = images_for(build_model(config), sentences, args.images, "train")
-    elif args.images:
-        log.warning("--images is not used: MVM and VLM are both off")
+        feature_model = build_model(config)  # only its frozen backbone is used
+        feature_model.backbone.to(device)
+        if captions:
+            detector = DetectorCrops(args.detector, args.detector_weights) if args.detector else None
+            name = detector.name if detector else SaliencyCrops.name
+            cache = FeatureCache(args.feature_cache, config, name) if args.feature_cache else None
+            corpus = caption_images(feature_model, captions, cache, args.workers, detector)
+        else:
+            images = images_for(feature_model, sentences, args, "train")
+        del feature_model
+    elif args.images or captions:
+        log.warning("the images are not used: MVM and VLM are both off")
     command = invoked_command()
-    losses = pretrain(config, sentences, args.out, settings, images, command)
+    losses = pretrain(config, sentences, args.out, settings, images, command, corpus, device)
     Path(f"{args.out}_history.json").write_text(json.dumps({"step_loss": losses}))
 
 
 def command_evaluate(args) -> None:
-    """Print entity-level scores of a checkpoint on one CoNLL file."""
-    sentences = read_conll(args.data)
+    """Print entity-level scores of a checkpoint on each CoNLL file (their sentences together with --out)."""
+    types = model_types(args.model)
+    test_sets = [(path, read_tagged_file(path, types, "the model's types")) for path in args.data]
     model, tokenizer = load_checkpoint(args.model)
-    predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args.images, str(args.data)))
-    scores = entity_scores([s.tags for s in sentences], predicted)
-    print(format_scores(scores))
+    written = []
+    for path, sentences in test_sets:
+        predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args, str(path)))
+        scores = entity_scores([s.tags for s in sentences], predicted)
+        print(f"{path}\n{format_scores(scores)}" if len(test_sets) > 1 else format_scores(scores))
+        written.append((sentences, predicted))
     if args.out:
-        write_predictions(args.out, sentences, predicted)
+        write_predictions(args.out, [s for sentences, _ in written for s in sentences],
+                          [tags for _, predicted in written for tags in predicted])
 
 
 def command_predict(args) -> None:
     """Tag one CoNLL file (with its images when --images is given) and write token/gold/predicted lines."""
-    sentences = read_conll(args.data)
+    sentences = read_tagged_file(args.data, model_types(args.model), "the model's types")
     model, tokenizer = load_checkpoint(args.model)
-    images = images_for(model, sentences, args.images, str(args.data))
+    images = images_for(model, sentences, args, str(args.data))
     write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences, images))
 
 
@@ -198,12 +296,47 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
                        help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
 
+    def add_train_files_option(p, default=DATASETS):
+        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter names' files")
+        p.add_argument("--train", "--datasets", nargs="+", metavar="FILE", default=default and list(default),
+                       help="CoNLL training files; the names twitter2015 and twitter2017 stand for the shared "
+                            "Twitter files (default: both; for pretrain with --captions: none)")
+
+    def add_model_options(p):
+        p.add_argument("--preset", choices=PRESETS, default="embedded",
+                       help="embedded (default: packaged MiniLM + EfficientNet-Lite0) or paper (BERT + ResNet, "
+                            "s = 4, 12 image layers; needs --text-encoder and --backbone-weights)")
+        p.add_argument("--text-encoder", type=Path, metavar="DIR",
+                       help="paper preset: a local Hugging Face BERT directory (cased or uncased)")
+        p.add_argument("--backbone", choices=BACKBONES, help="paper preset: the frozen CNN (default resnet50)")
+        p.add_argument("--backbone-weights", type=Path, metavar="FILE",
+                       help="paper preset: a torchvision state dict of --backbone (.pt/.pth, loaded with "
+                            "weights_only=True, or .safetensors)")
+
+    def add_device_options(p):
+        p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu, cuda or cuda:N")
+        p.add_argument("--precision", choices=PRECISIONS, default="fp32",
+                       help="fp32, or autocast bf16 / fp16 (fp16: CUDA only, with loss scaling)")
+        p.add_argument("--workers", type=int, default=2,
+                       help="DataLoader workers decoding images (--images, --captions; default 2)")
+        p.add_argument("--feature-cache", type=Path, default=default_cache_dir(), metavar="DIR",
+                       help="on-disk cache of the frozen backbone's crop features per image (default %(default)s)")
+
     def add_training_options(p):
-        p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-        p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
-        p.add_argument("--test-datasets", nargs="+", choices=DATASETS, help="scored once at the end (default: --datasets)")
-        p.add_argument("--out", type=Path, required=True, help="checkpoint directory (prefix for ablate)")
-        p.add_argument("--init", type=Path, help="start from this checkpoint (e.g. from `pretrain`)")
+        add_train_files_option(p)
+        add_model_options(p)
+        add_device_options(p)
+        p.add_argument("--valid", nargs="+", metavar="FILE",
+                       help="CoNLL files for model selection (default: each Twitter name's valid split)")
+        p.add_argument("--test", "--test-datasets", nargs="+", metavar="FILE",
+                       help="CoNLL files scored once at the end (default: each Twitter name's test split)")
+        p.add_argument("--types", metavar="TYPE,...",
+                       help="the entity types to train, e.g. ROOM,OBJECT (default: those the --train files tag); "
+                            "a tag of another type is an error")
+        p.add_argument("--out", type=Path, help="checkpoint directory (prefix for ablate)")
+        p.add_argument("--init", type=Path,
+                       help="start from this checkpoint (from `pretrain`, or a trained model to fine-tune: its "
+                            "types are kept, new ones added)")
         p.add_argument("--epochs", type=int, default=5)
         p.add_argument("--batch-size", type=int, default=16)
         p.add_argument("--encoder-lr", type=float, default=5e-5)
@@ -213,10 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--limit", type=int, help="only the first N sentences per file (smoke tests); skips test")
         add_images_option(p)
 
-    p = commands.add_parser("train", help="train an NER model (embedded preset)")
+    p = commands.add_parser("train", help="train an NER model (embedded or paper preset)")
     add_training_options(p)
     p.add_argument("--no-char", action="store_true", help="ablation w/o Mtla. (no char RNN)")
     p.add_argument("--no-fusion", action="store_true", help="ablation w/o Fus. (no K/V fusion, no cross-attention)")
+    p.add_argument("--resume", type=Path, metavar="DIR",
+                   help="continue the interrupted run whose --out was DIR from its last finished epoch (repeat "
+                        "that run's command line; --out defaults to DIR)")
     p.set_defaults(run=command_train)
 
     p = commands.add_parser("ablate", help="train full, w/o Fus. and w/o Mtla. models with the same settings")
@@ -237,8 +373,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=command_visual_check)
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
-    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    add_train_files_option(p, default=None)
+    add_model_options(p)
+    add_device_options(p)
+    p.add_argument("--captions", type=Path, metavar="FILE",
+                   help='image–caption corpus for MLM, MVM and VLM: JSON lines {"image": "path", "text": "caption"} '
+                        "or a COCO captions JSON (with --image-dir); replaces the generated visual pairs")
+    p.add_argument("--image-dir", type=Path, metavar="DIR",
+                   help="where the --captions images are (default for JSON lines: the file's folder)")
+    p.add_argument("--detector", metavar="ARCH",
+                   help="MVM targets from this torchvision detector's classes (e.g. fasterrcnn_resnet50_fpn; its "
+                        "boxes are the crops) instead of the backbone's ImageNet classes")
+    p.add_argument("--detector-weights", type=Path, metavar="FILE", help="the --detector's state dict (weights_only)")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--batch-size", type=int, default=16)
@@ -252,9 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_images_option(p)
     p.set_defaults(run=command_pretrain)
 
-    p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on a CoNLL file")
+    p = commands.add_parser("evaluate", help="entity-level P/R/F1 of a checkpoint on CoNLL files")
     p.add_argument("--model", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--data", "--test", type=Path, nargs="+", required=True, metavar="FILE")
     p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
     add_images_option(p)
     p.set_defaults(run=command_evaluate)
@@ -273,11 +419,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads < 1:
         parser.error(f"--threads must be at least 1, got {args.threads}")
+    if getattr(args, "workers", 0) < 0:
+        parser.error(f"--workers must be 0 or more, got {args.workers}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     torch.set_num_threads(args.threads)
     try:
         args.run(args)
-    except (DataError, ModelLoadError, BaseWeightsError) as error:
+    except (DataError, UsageError, ModelLoadError, BaseWeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from mlnet_ros.core.config import MLNetConfig
-from mlnet_ros.core.labels import LABEL_TO_ID, repair_bio
-from mlnet_ros.model.modeling import TextBatch
+from mlnet_ros.core.labels import repair_bio
 from mlnet_ros.core.text_inputs import Window, make_windows
+from mlnet_ros.model.modeling import TextBatch
 
 
 @dataclass
@@ -24,16 +24,17 @@ def make_examples(
     tokenizer, config: MLNetConfig, sentences: list[tuple[list[str], list[str]]],
     images: list[int | None] | None = None, matches: list[float | None] | None = None,
 ) -> list[Example]:
-    """One example per window of each (tokens, tags) sentence; stray I- tags become B-."""
+    """One example per window of each (tokens, tags) sentence; stray I- tags become B-; tags index ``config.labels``."""
+    label_ids = {label: i for i, label in enumerate(config.labels)}
     examples = []
     for i, (tokens, tags) in enumerate(sentences):
-        ids = [LABEL_TO_ID[t] for t in repair_bio(tags)]
+        ids = [label_ids[t] for t in repair_bio(tags)]
         windows, _ = make_windows(
             tokenizer, tokens, config.max_length, config.window_stride, config.max_word_chars, config.char_vocab
         )
         for w in windows:
             n = len(w.word_starts)
-            window_ids = [LABEL_TO_ID[t] for t in repair_bio(tags[w.first_word : w.first_word + n])]
+            window_ids = [label_ids[t] for t in repair_bio(tags[w.first_word : w.first_word + n])]
             examples.append(Example(w, window_ids if len(windows) > 1 else ids,
                                     images[i] if images else None, matches[i] if matches else None))
     return examples

@@ -1,10 +1,12 @@
 """NER training: AdamW, linear warmup/decay, model selection on dev F1, test scored once at the end."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
 import resource
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from mlnet_ros.core.checkpoint_files import read_config
+from mlnet_ros.core.checkpoint_files import CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE, read_config
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.core.text_inputs import WordPieceTokenizer
 from mlnet_ros.inference.backends.torch_runner import TorchRunner
@@ -23,8 +25,14 @@ from mlnet_ros.model.checkpoint import load_checkpoint, save_checkpoint
 from mlnet_ros.model.modeling import MLNetModel
 from mlnet_ros.model.pretrained import build_model, load_tokenizer
 from training.data import Sentence
-from training.examples import Example, batches, collate, make_examples
+from training.devices import Precision
+from training.distributed import Distributed
+from training.examples import batches, make_examples
+from training.label_set import carry_weights
 from training.metrics import entity_scores
+from training.objective import NerObjective, batch_features
+from training.resume import Progress, TrainingParts, examples_fingerprint, load_state, save_state
+from training.tensorboard_log import TrainingLog
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
 
@@ -40,6 +48,7 @@ class TrainSettings:
     warmup: float = 0.1
     match_weight: float = 1.0
     seed: int = 13
+    precision: str = "fp32"  # fp32, bf16 or fp16 (autocast; see training.devices)
 
 
 def set_seed(seed: int) -> None:
@@ -83,26 +92,10 @@ def predict_tags(
 ) -> list[list[str]]:
     """Predictions for each sentence, with its image where ``images`` has one (else text only); leaves
     ``model`` in eval mode."""
-    runner = TorchRunner(model)  # eval mode before the image layers run too
+    runner = TorchRunner(model, next(model.parameters()).device)  # eval mode before the image layers run too
     regions = sentence_regions(model, images, len(sentences))
     taggings = tag_words(runner, tokenizer, [s.tokens for s in sentences], regions)
     return [t.tags for t in taggings]
-
-
-def training_step(model: MLNetModel, batch: list[Example], image_pool: torch.Tensor | None, match_weight: float):
-    """NER loss, plus the matching loss on the examples that have a matching label."""
-    text, tags = collate(batch)
-    regions = None
-    if batch[0].image is not None:
-        regions = model.regions_from_features(image_pool[[e.image for e in batch]].float())
-    output = model(text, regions)
-    loss = model.ner_loss(output, tags, text.word_mask)
-    labelled = [i for i, e in enumerate(batch) if e.match is not None]
-    if regions is not None and labelled:
-        scores = output.match_score[labelled].clamp(1e-6, 1 - 1e-6)
-        labels = torch.tensor([batch[i].match for i in labelled])
-        loss = loss + match_weight * torch.nn.functional.binary_cross_entropy(scores, labels)
-    return loss
 
 
 def train(
@@ -116,18 +109,34 @@ def train(
     command: str = "",
     train_images: TweetImages | None = None,
     valid_images: TweetImages | None = None,
+    device: str | torch.device = "cpu",
+    distributed: Distributed | None = None,
+    resume_dir: Path | None = None,
 ) -> tuple[MLNetModel, WordPieceTokenizer, dict]:
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
-    ``visual`` pairs carry matching labels; tweets with their own image (``train_images``) do not.
+    The model predicts ``config.labels``; from ``init_dir`` it takes the architecture and the weights
+    (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
+    own image (``train_images``) do not. The model trains on ``device`` in ``settings.precision``;
+    the returned best model is on ``device`` too. Under torchrun (``distributed``) each process trains
+    on its share of every batch and rank 0 evaluates, saves and writes the history. Every epoch ends
+    with a resumable state in ``out_dir/resume``; ``resume_dir`` (an interrupted run's ``out_dir``)
+    continues from its newest one.
     """
+    device = torch.device(device)
+    precision = Precision(settings.precision, device)
+    distributed = distributed or Distributed()
     set_seed(settings.seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     init_training = None  # what produced the starting checkpoint, recorded with the result
     if init_dir is not None:
-        model, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
+        start, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
         init_training = {"dir": str(init_dir), **read_config(init_dir)[1]["training"]}
+        config = dataclasses.replace(start.config, labels=config.labels)  # the checkpoint's architecture
+        model = build_model(config)
+        carry_weights(start, model)
+        del start
     else:
         model = build_model(config)
         tokenizer = load_tokenizer(config)
@@ -138,42 +147,73 @@ def train(
         tweet_rows = [None if row is None else offset + row for row in train_images.rows]
         pools.append(train_images.features)
     image_pool = torch.cat(pools) if pools else None
+    model.to(device)
+    objective = distributed.wrap(NerObjective(model, settings.match_weight), device)
+    scaler = precision.grad_scaler()
     examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
     if visual is not None:
-        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags)), visual.image, visual.match)
+        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags, strict=True)), visual.image,
+                                  visual.match)
     rng = random.Random(settings.seed)
     steps_per_epoch = len(batches(examples, settings.batch_size, random.Random(0)))
     optimizer, scheduler = optimizer_for(model, settings, steps_per_epoch * settings.epochs)
-    history = {"step_loss": [], "epochs": []}
-    best_f1 = -1.0
-    for epoch in range(1, settings.epochs + 1):
+    parts = TrainingParts(model, optimizer, scheduler, scaler, rng)
+    identity = {"settings": settings.__dict__, "config": json.loads(config.to_json()),
+                "examples": examples_fingerprint(examples)}
+    progress = Progress(0, -1.0, {"step_loss": [], "epochs": []}, init_training)
+    if resume_dir is not None:
+        progress = load_state(resume_dir, parts, identity, distributed)
+        if distributed.is_main and Path(resume_dir).resolve() != out_dir.resolve():
+            for name in (CONFIG_FILE, LABELS_FILE, WEIGHTS_FILE):  # the best checkpoint so far
+                shutil.copy2(Path(resume_dir) / name, out_dir / name)
+    history, best_f1, init_training = progress.history, progress.best_f1, progress.init
+    board = TrainingLog(out_dir, distributed.is_main, len(history["step_loss"]))
+    for epoch in range(progress.epoch + 1, settings.epochs + 1):
         model.train()
         started = time.time()
-        progress = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30)
-        for batch in progress:
-            loss = training_step(model, batch, image_pool, settings.match_weight)
+        bar = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
+                   disable=not distributed.is_main)
+        for batch in bar:
+            part, weight = distributed.shard(batch)
+            with precision.autocast():
+                loss = objective(part, batch_features(part, image_pool)) * weight
             optimizer.zero_grad()
-            loss.backward()
+            scaler.scale(loss).backward()
+            scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-            optimizer.step()
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
             model.crf.pin_forbidden()
-            history["step_loss"].append(loss.item())
-            progress.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
+            history["step_loss"].append(distributed.mean(loss))  # the global batch's mean loss
+            board.step(len(history["step_loss"]), history["step_loss"][-1],
+                       dict(zip(("encoder", "head"), scheduler.get_last_lr(), strict=True)))
+            bar.set_postfix(loss=f"{history['step_loss'][-1]:.3f}", refresh=False)
         epoch_seconds = time.time() - started
-        gold = [s.tags for s in valid_sentences]
-        valid_f1 = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))["overall"]["f1"]
+        scores = None
+        if distributed.is_main:
+            gold = [s.tags for s in valid_sentences]
+            scores = entity_scores(gold, predict_tags(model, tokenizer, valid_sentences, valid_images))
+            board.epoch(epoch, scores)
+        valid_f1 = distributed.from_main(scores["overall"]["f1"] if scores else None)
         record = {"epoch": epoch, "seconds": round(epoch_seconds, 1), "valid_f1": round(valid_f1, 2),
-                  "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])), "peak_rss_mb": round(peak_rss_mb())}
+                  "mean_loss": float(np.mean(history["step_loss"][-steps_per_epoch:])),
+                  "peak_rss_mb": round(peak_rss_mb())}
         history["epochs"].append(record)
         log.info("epoch %d: %s", epoch, record)
         if valid_f1 > best_f1:
             best_f1 = valid_f1
             info = {"command": command, "best_epoch": epoch, "valid_f1": round(valid_f1, 2),
                     "settings": settings.__dict__, "train_sentences": len(train_sentences),
-                    "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training}
-            save_checkpoint(model, out_dir, info)
-        (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
+                    "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training,
+                    "processes": distributed.world_size}
+            if distributed.is_main:
+                save_checkpoint(model, out_dir, info)
+        if distributed.is_main:
+            (out_dir.parent / f"{out_dir.name}_history.json").write_text(json.dumps(history))
+        save_state(out_dir, parts, Progress(epoch, best_f1, history, init_training), identity, distributed)
+    board.close()
+    distributed.barrier()  # rank 0 has written (or copied) the best checkpoint
     best_model, tokenizer = load_checkpoint(out_dir)
-    return best_model, tokenizer, history
+    return best_model.to(device), tokenizer, history
 

@@ -1,7 +1,8 @@
 """Tweet images from folders of ``<IMGID>.jpg`` files: frozen backbone features for each sentence.
 
 Sentences without an ``IMGID:`` line, with no file in any folder, or with a file that does not
-decode get no image (text only); each case is counted so the caller can report it.
+decode get no image (text only); each case is counted so the caller can report it. The features
+come from ``training.image_features`` (DataLoader workers, optional on-disk cache).
 """
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlnet_ros.inference.image_crops import image_crops
-from mlnet_ros.inference.region_proposals import SaliencyProposer
-from training.data import DataError, Sentence, load_image
+from training.data import DataError, Sentence
+from training.feature_cache import FeatureCache
+from training.image_features import extract_features
 
 
 @dataclass
@@ -42,48 +43,42 @@ def find_image(folders: list[Path], image_id: str) -> Path | None:
     return next((Path(f) / f"{image_id}.jpg" for f in folders if (Path(f) / f"{image_id}.jpg").is_file()), None)
 
 
-def tweet_images(model, sentences: list[Sentence], folders: list[Path]) -> TweetImages:
-    """Backbone features of each sentence's image (``model``'s frozen backbone and crop count)."""
+def tweet_images(model, sentences: list[Sentence], folders: list[Path], cache: FeatureCache | None = None,
+                 workers: int = 0) -> TweetImages:
+    """Backbone features of each sentence's image (``model``'s frozen backbone and crop count); each
+    image file is decoded once, in ``workers`` DataLoader workers, or taken from ``cache``."""
     for folder in folders:
         if not Path(folder).is_dir():
             raise DataError(f"{folder}: image folder not found")
     counts = ImageCounts()
-    proposer = SaliencyProposer()
-    features: list[torch.Tensor] = []
-    # image id -> its feature row, or why it has none ("missing" / "unreadable"); each image is read once
-    known: dict[str, int | str] = {}
+    ids = list(dict.fromkeys(s.image_id for s in sentences if s.image_id is not None))
+    paths = {image_id: find_image(folders, image_id) for image_id in ids}
+    present = [image_id for image_id in ids if paths[image_id] is not None]
+    extracted = extract_features(model, [paths[image_id] for image_id in present], cache, workers)
+    row_of = dict(zip(present, extracted.rows, strict=True))
     rows: list[int | None] = []
     for sentence in sentences:
+        row = row_of.get(sentence.image_id)
         if sentence.image_id is None:
             counts.without_imgid += 1
-            rows.append(None)
-            continue
-        if sentence.image_id not in known:
-            path = find_image(folders, sentence.image_id)
-            rgb = None if path is None else load_image(path.parent, sentence.image_id)
-            if rgb is None:
-                known[sentence.image_id] = "missing" if path is None else "unreadable"
-            else:
-                crops, _ = image_crops(rgb, proposer, model.config.num_crops)
-                features.append(model.backbone_features(torch.from_numpy(crops[None]))[0].half())
-                known[sentence.image_id] = len(features) - 1
-        row = known[sentence.image_id]
-        if row == "missing":
+        elif paths[sentence.image_id] is None:
             counts.missing += 1
-        elif row == "unreadable":
+        elif row is None:
             counts.unreadable += 1
         else:
             counts.used += 1
-        rows.append(row if isinstance(row, int) else None)
-    config = model.config
-    empty = torch.zeros(0, config.num_crops + 1, config.image_channels, config.grid_size, config.grid_size, dtype=torch.float16)
-    return TweetImages(torch.stack(features) if features else empty, rows, counts)
+        rows.append(row)
+    return TweetImages(extracted.features, rows, counts)
 
 
 def sentence_regions(model, images: TweetImages | None, count: int) -> list[np.ndarray | None]:
-    """Per sentence: (s+1, cells, d) regions from ``model``'s current image layers, or None."""
+    """Per sentence: (s+1, cells, d) regions from ``model``'s current image layers (computed on its device), or None."""
     if images is None:
         return [None] * count
+    device = next(model.parameters()).device
+    regions = []
     with torch.inference_mode():
-        return [None if row is None else model.regions_from_features(images.features[row : row + 1].float())[0].numpy()
-                for row in images.rows]
+        for row in images.rows:
+            features = None if row is None else images.features[row : row + 1].to(device).float()
+            regions.append(None if features is None else model.regions_from_features(features)[0].cpu().numpy())
+    return regions

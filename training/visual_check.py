@@ -150,11 +150,12 @@ def build_visual_set(
     variants_per_source = 6 if split == "train" else 2
     pool_types, pool_features = [], []
     proposer = SaliencyProposer()
+    device = model.backbone.mean.device
     for kind in ENTITY_TYPES:
         for source in sources[kind]:
             for _ in range(variants_per_source):
                 crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
-                pool_features.append(model.backbone_features(torch.from_numpy(crops[None]))[0].half())
+                pool_features.append(model.backbone_features(torch.from_numpy(crops[None]).to(device))[0].half().cpu())
                 pool_types.append(kind)
     result = VisualSet([], [], [], [], torch.stack(pool_features))
     split_names = names(split)
@@ -188,9 +189,9 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
 
-    runner = TorchRunner(model)  # eval mode before the image layers run too
+    runner = TorchRunner(model, next(model.parameters()).device)  # eval mode before the image layers run too
     with torch.inference_mode():
-        regions = model.regions_from_features(visual.features.float()).numpy()
+        regions = model.regions_from_features(visual.features.to(next(model.parameters()).device).float()).cpu().numpy()
     matched = [i for i, m in enumerate(visual.match) if m == 1.0]
     mismatched = [i for i, m in enumerate(visual.match) if m == 0.0]
     gold = [visual.tags[i] for i in matched]

@@ -78,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("transcript", help="text to tag")
     parser.add_argument("--image", type=Path, help="photo giving visual context (jpg, png, ...)")
     parser.add_argument(
-        "--model-dir",
+        "--model", "--model-dir", dest="model_dir",
         type=Path,
         default=default_model_dir(),
         help="model directory (default: the embedded model)",

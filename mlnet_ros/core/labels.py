@@ -1,9 +1,16 @@
 """The entity types, the BIO label set (9 labels) and the entity-span rules shared by decoding and evaluation."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 ENTITY_TYPES = ("PER", "LOC", "ORG", "MISC")
 LABELS: tuple[str, ...] = ("O",) + tuple(f"{p}-{t}" for t in ENTITY_TYPES for p in ("B", "I"))
 LABEL_TO_ID = {label: i for i, label in enumerate(LABELS)}
+
+
+def bio_labels(types: Sequence[str]) -> tuple[str, ...]:
+    """The BIO label set of ``types``: "O", then B- and I- of each type, in the given order."""
+    return ("O",) + tuple(f"{prefix}-{kind}" for kind in types for prefix in ("B", "I"))
 
 
 def normalize_tag(tag: str) -> str:

@@ -16,7 +16,6 @@ import onnx
 import torch
 from torch import nn
 
-from mlnet_ros.core.checkpoint_files import ModelLoadError
 from mlnet_ros.core.text_inputs import WordPieceTokenizer, make_windows
 from mlnet_ros.inference.export_format import (
     DYNAMIC_AXES, IMAGE_GRAPH, IMAGE_INPUTS, IMAGE_OUTPUTS, SIDECAR, TEXT_GRAPH, TEXT_INPUTS, TEXT_OUTPUTS, Export,
