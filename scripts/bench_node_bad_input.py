@@ -12,8 +12,8 @@ campaign, and every line the node printed that is not a ROS log line (third-part
 
 from __future__ import annotations
 
-import array
 import argparse
+import array
 import os
 import signal
 import struct
@@ -32,11 +32,12 @@ import skimage.data
 from diagnostic_msgs.msg import DiagnosticArray
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState
-from mlnet_ros.msg import EntityArray
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
+
+from mlnet_ros.msg import EntityArray
 
 NS = "/bench_bad"
 SHORT = "Eileen Collins flew for NASA"
@@ -90,7 +91,8 @@ def broken_frames(jpeg: bytes) -> dict[str, bytes]:
 
 class Campaign:
     def __init__(self, node_args: list[str]) -> None:
-        self.log = tempfile.NamedTemporaryFile("w+", prefix="mlnet_node_", suffix=".log")
+        # the node's output, read during the whole campaign and closed with it
+        self.log = tempfile.NamedTemporaryFile("w+", prefix="mlnet_node_", suffix=".log")  # noqa: SIM115
         executable = str(Path(sys.executable).with_name("mlnet_entity_node"))
         self.process = subprocess.Popen(
             [executable, "--ros-args", "-r", f"__ns:={NS}", "-p", "use_compressed_image:=true",

@@ -29,11 +29,11 @@ import cv2
 import numpy as np
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
-from mlnet_ros.msg import EntityArray
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
+from mlnet_ros.msg import EntityArray
 from mlnet_ros.ros.image_msgs import rgb_to_image
 
 TRANSCRIPTS = [

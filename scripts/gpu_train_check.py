@@ -25,8 +25,8 @@ import torch
 import torchvision
 from transformers import BertConfig, BertModel
 
-from mlnet_ros.core.config import embedded_config
 from mlnet_ros.core.base_weights import text_encoder_dir
+from mlnet_ros.core.config import embedded_config
 from mlnet_ros.model.modeling import MLNetModel
 from mlnet_ros.model.pretrained import load_tokenizer, text_encoder_config
 from training.devices import Precision
@@ -64,7 +64,8 @@ def steps_per_second(bert: Path, weights: Path, device: torch.device, precision:
     rng = random.Random(0)
     sentences = [([rng.choice(WORDS) for _ in range(20)], ["O"] * 20) for _ in range(batch_size)]
     batch = make_examples(tokenizer, config, sentences, list(range(batch_size)))
-    features = torch.randn(batch_size, config.num_crops + 1, config.image_channels, config.grid_size, config.grid_size).relu().half()
+    grid = config.grid_size
+    features = torch.randn(batch_size, config.num_crops + 1, config.image_channels, grid, grid).relu().half()
     objective = NerObjective(model, 1.0)
     amp = Precision(precision, device)
     optimizer, scheduler = optimizer_for(model, TrainSettings(), 10 * (steps + 3))

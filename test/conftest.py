@@ -1,10 +1,12 @@
-"""Test-session isolation: private DDS discovery, UDP only, a per-run domain id and log directory.
-
-Set at import, before any test imports rclpy, and inherited by every subprocess a test starts.
-"""
+"""Test-session isolation (private DDS discovery, UDP only, a per-run domain id and log directory: set at
+import, before any test imports rclpy, and inherited by every subprocess a test starts), the check
+that the model under test exists, and the shared fixtures."""
 import os
 import random
 import tempfile
+from pathlib import Path
+
+import pytest
 
 os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 # Fast DDS over UDP only: its shared-memory transport keeps state in /dev/shm across processes,
@@ -14,3 +16,33 @@ os.environ["ROS_AUTOMATIC_DISCOVERY_RANGE"] = "LOCALHOST"
 os.environ.setdefault("FASTDDS_BUILTIN_TRANSPORTS", "UDPv4")
 os.environ.setdefault("ROS_DOMAIN_ID", str(random.Random(os.getpid()).randint(1, 100)))
 os.environ.setdefault("ROS_LOG_DIR", tempfile.mkdtemp(prefix="mlnet_ros_test_logs_"))
+
+
+from support.paths import MODEL_DIR  # noqa: E402 (after the environment above)
+
+
+def pytest_sessionstart(session) -> None:
+    """The model under test is part of the repository: a missing one fails the run at once, everywhere."""
+    if not (MODEL_DIR / "model.safetensors").is_file():
+        raise pytest.UsageError(f"no trained model in {MODEL_DIR} (set MLNET_TEST_MODEL_DIR to a model directory)")
+
+
+@pytest.fixture(scope="session")
+def onnx_cache(tmp_path_factory) -> Path:
+    """An XDG cache directory holding the export of MODEL_DIR (about a minute the first time)."""
+    from mlnet_ros.inference.onnx_export import ensure_export
+
+    cache = tmp_path_factory.getbasetemp() / "xdg_cache"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(cache))
+        ensure_export(MODEL_DIR)
+    return cache
+
+
+@pytest.fixture
+def exported(onnx_cache, monkeypatch):
+    """The verified export, with XDG_CACHE_HOME pointing at its cache for this test (and its subprocesses)."""
+    from mlnet_ros.inference.onnx_export import ensure_export
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
+    return ensure_export(MODEL_DIR)

@@ -1,4 +1,5 @@
-"""The layer rules of docs/ARCHITECTURE.md: importing all of a layer's modules (in a fresh process) loads\nnothing the layer must not use."""
+"""The layer rules of docs/ARCHITECTURE.md: importing all of a layer's modules (in a fresh process) loads
+nothing the layer must not use."""
 from __future__ import annotations
 
 import subprocess

@@ -7,12 +7,12 @@ import subprocess
 import sys
 
 import pytest
-from test_model_support import tiny_config
+from support.tiny_models import tiny_config
 
 import mlnet_ros.inference.backends as backends
-from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.cli.export import main as export_main
 from mlnet_ros.core.checkpoint_files import ModelLoadError
+from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.inference.backends.loading import graph_tokenizer
 
 

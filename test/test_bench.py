@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
+from support.paths import MODEL_DIR
 
 import mlnet_ros.cli.bench as bench
 from mlnet_ros.cli.bench import BENCHMARKS_MD, BUILTIN_UTTERANCES, SECTION, append_report, main, utterances
@@ -22,6 +22,8 @@ FIGURES = (
     "text_only_p50_ms", "text_only_p95_ms", "with_image_p50_ms", "with_image_p95_ms",
     "batch32_utterances_per_s", "load_s", "first_inference_ms", "peak_rss_mb",
 )
+
+pytestmark = pytest.mark.slow
 ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # 2 torch threads on 2 busy cores stall (see BENCHMARKS.md)
 
 
@@ -29,7 +31,6 @@ def work_tree_status() -> str:
     return subprocess.run(["git", "status", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True).stdout
 
 
-@needs_model
 def test_short_run_writes_one_object_per_backend_and_leaves_the_work_tree_alone(exported, tmp_path):
     status_before = work_tree_status()
     docs_before = BENCHMARKS_MD.read_text()
@@ -102,7 +103,6 @@ def test_utterances_come_from_data_or_the_built_in_sentences(monkeypatch, tmp_pa
     assert source.startswith(f"{len(BUILTIN_UTTERANCES)} built-in robot-style sentences") and "--data FILE" in source
 
 
-@needs_model
 def test_append_docs_writes_the_run_into_the_source_tree_docs(monkeypatch, tmp_path, capsys):
     """A source tree stand-in (package.xml, docs/BENCHMARKS.md) and a 2-sentence --data file: batches of
     32 cycle over them, the run lands at the end of its section, and the --json file is written."""

@@ -4,15 +4,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_entity_node_harness import MODEL_DIR, require_model
+import pytest
+from support.paths import MODEL_DIR
 
 from mlnet_ros.cli.demo import main
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 DEMO_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_demo"))
 
 
 def test_demo_prints_the_entities_of_the_astronaut_photo():
-    require_model()
     run = subprocess.run(
         [DEMO_EXECUTABLE, "--model-dir", str(MODEL_DIR), "--timeout", "60"],
         capture_output=True,

@@ -14,8 +14,6 @@ import cv2
 import numpy as np
 import pytest
 import rclpy
-from mlnet_ros.msg import EntityArray
-from mlnet_ros.srv import RecognizeEntities
 from rclpy.context import Context
 from rclpy.exceptions import InvalidParameterValueException
 from rclpy.executors import MultiThreadedExecutor
@@ -24,26 +22,20 @@ from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
-from test_entity_node_harness import (
-    ASTRONAUT,
-    MODEL_DIR,
-    SENTENCE,
-    Client,
-    best_effort_publisher,
-    check_spans,
-    entity_pairs,
-    require_model,
-    wait_for,
-)
+from support.paths import MODEL_DIR
+from support.ros_client import ASTRONAUT, SENTENCE, Client, best_effort_publisher, check_spans, entity_pairs, wait_for
 
+from mlnet_ros.msg import EntityArray
 from mlnet_ros.ros.entity_node import EntityNode, activate
 from mlnet_ros.ros.image_msgs import rgb_to_image
+from mlnet_ros.srv import RecognizeEntities
+
+pytestmark = pytest.mark.ros
 
 
 @pytest.fixture(scope="module")
 def ros():
     """A started entity node (max_image_age 5 s) and a connected client, torn down at the end."""
-    require_model()
     context = Context()
     rclpy.init(context=context)
     executor = MultiThreadedExecutor(num_threads=4, context=context)

@@ -20,17 +20,10 @@ from rclpy.context import Context
 from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
-from test_entity_node_harness import (
-    ASTRONAUT,
-    MODEL_DIR,
-    SENTENCE,
-    Client,
-    best_effort_publisher,
-    check_spans,
-    entity_pairs,
-    require_model,
-    wait_for,
-)
+from support.paths import MODEL_DIR
+from support.ros_client import ASTRONAUT, SENTENCE, Client, best_effort_publisher, check_spans, entity_pairs, wait_for
+
+pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
 NODE_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_entity_node"))
 NAMESPACE = "/test_ns"
@@ -121,7 +114,6 @@ def compressed_astronaut(stamp) -> CompressedImage:
 
 def test_node_process_answers_under_a_namespace(start_node, client):
     """Namespace, params file, compressed images, debug image, QoS warning, clean exit."""
-    require_model()
     node = start_node(
         "--params-file",
         str(PARAMS_FILE),

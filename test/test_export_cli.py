@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_model_support import tiny_model, tiny_text_encoder
+from support.tiny_models import tiny_model, tiny_text_encoder
 
 from mlnet_ros.cli.export import main
 from mlnet_ros.inference.export_format import IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, checkpoint_hash, verify_export

@@ -2,18 +2,17 @@
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import rclpy
 from rclpy.qos import QoSProfile
+from support.interface_peer import TRANSCRIPT, sample_entity_array
+from support.paths import SUPPORT
 
 from mlnet_ros.msg import Entity, EntityArray
 from mlnet_ros.srv import RecognizeEntities
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-from interface_peer import TRANSCRIPT, sample_entity_array  # noqa: E402
+pytestmark = pytest.mark.ros
 
 
 @pytest.fixture
@@ -36,7 +35,7 @@ def start_peer():
     processes = []
 
     def start(mode: str, name: str) -> subprocess.Popen:
-        process = subprocess.Popen([sys.executable, str(HERE / "interface_peer.py"), mode, name])
+        process = subprocess.Popen([sys.executable, str(SUPPORT / "interface_peer.py"), mode, name])
         processes.append(process)
         return process
 

@@ -10,7 +10,8 @@ import onnxruntime
 import pytest
 import skimage.data
 from onnx import TensorProto, helper, numpy_helper
-from onnx_support import MODEL_DIR, RecordingRunner, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
+from support.paths import MODEL_DIR
+from support.runners import RecordingRunner
 
 from mlnet_ros.inference import mixed_precision
 from mlnet_ros.inference.backends.graph_runner import GraphRunner
@@ -23,6 +24,8 @@ from mlnet_ros.inference.region_proposals import SaliencyProposer
 from mlnet_ros.inference.tagging import tag_words
 from training.data import DEFAULT_DATA_DIR, read_conll
 from training.metrics import entity_scores
+
+pytestmark = pytest.mark.slow
 
 MAX_F1_DROP = 0.3  # entity F1 points, fp16 graph vs fp32 export
 MAX_EMISSION_DIFF = 0.05  # measured 0.009 (text only and with an image); emissions span about ±10
@@ -60,7 +63,6 @@ def test_small_graph_keeps_io_types_and_clamps_float32_minimum():
     assert np.abs(expected[0][0] - expected[1][0]).max() < 1e-2 and expected[1][0][:, 3].max() == 0
 
 
-@needs_model
 def test_recipe_on_the_export(exported):
     """Every weight of a MatMul, Gemm or Conv is fp16; the sensitive ops see only fp32 inputs;
     inputs and outputs keep the export's types."""
@@ -86,7 +88,6 @@ def test_recipe_on_the_export(exported):
         assert types == expected
 
 
-@needs_model
 def test_conversion_is_cached_and_redone_when_stale_or_damaged(exported, caplog):
     converted = ensure_mixed_precision(exported)
     text = converted.graph(TEXT_GRAPH)
@@ -125,7 +126,6 @@ def sentences():
     return read_conll(DEFAULT_DATA_DIR / "twitter2017" / "test.txt")  # all 723 tweets
 
 
-@needs_model
 def test_fp16_graphs_keep_parity_with_fp32_on_twitter2017_test(exported, sentences):
     converted = ensure_mixed_precision(exported)
     graphs = (IMAGE_GRAPH, TEXT_GRAPH)

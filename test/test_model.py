@@ -11,7 +11,8 @@ import pytest
 import torch
 import transformers
 from safetensors.torch import save_file
-from test_model_support import SHIPPED_MODEL, tiny_config, tiny_model, tiny_text_encoder
+from support.paths import SHIPPED_MODEL
+from support.tiny_models import tiny_config, tiny_model, tiny_text_encoder
 from transformers import AutoTokenizer
 
 from mlnet_ros.core.base_weights import backbone_weights_file, text_encoder_dir
@@ -28,7 +29,7 @@ from mlnet_ros.model.pretrained import build_model, load_tokenizer, text_encoder
 from training.data import DEFAULT_DATA_DIR
 
 TWITTER2017_TEST = DEFAULT_DATA_DIR / "twitter2017" / "test.txt"
-WORDS = "Yesterday Barack Obama met Angela Merkel in Berlin to talk about NATO .".split()
+WORDS = ["Yesterday", "Barack", "Obama", "met", "Angela", "Merkel", "in", "Berlin", "to", "talk", "about", "NATO", "."]
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,8 @@ def tokenizer(encoder_dir):
 
 def batch_of(model, tokenizer, word_lists):
     c = model.config
-    windows = [make_windows(tokenizer, w, c.max_length, c.window_stride, c.max_word_chars, c.char_vocab)[0][0] for w in word_lists]
+    windows = [make_windows(tokenizer, w, c.max_length, c.window_stride, c.max_word_chars, c.char_vocab)[0][0]
+               for w in word_lists]
     return TextBatch.collate(windows)
 
 
@@ -148,7 +150,7 @@ def test_a_vocab_txt_only_text_encoder_still_tokenizes(tmp_path):
     source = text_encoder_dir(embedded_config())
     for name in ("config.json", "vocab.txt"):
         shutil.copy(source / name, tmp_path / name)
-    words = "Héllo WORLD naïve ☃ #RT @nasa unbelievably".split()
+    words = ["Héllo", "WORLD", "naïve", "☃", "#RT", "@nasa", "unbelievably"]
     reference = AutoTokenizer.from_pretrained(source, local_files_only=True)
     tokenizer = load_tokenizer(tiny_config(tmp_path))
     assert tokenizer.word_pieces(words) == transformers_word_pieces(reference, words)
@@ -175,7 +177,7 @@ def test_shapes_with_and_without_image(model, tokenizer):
     assert with_image.emissions.shape == without.emissions.shape == (2, len(WORDS), len(LABELS))
     assert with_image.attention.shape == (2, len(WORDS), model.config.num_regions)
     assert without.attention is None and torch.all(without.match_score == 0)
-    assert torch.all((0 <= with_image.match_score) & (with_image.match_score <= 1))
+    assert torch.all((with_image.match_score >= 0) & (with_image.match_score <= 1))
 
 
 def test_closed_gate_equals_text_only(model, tokenizer):
@@ -285,7 +287,8 @@ def test_bad_checkpoints_raise_one_line_errors(model, tmp_path):
         broken("corrupt", lambda d: (d / "model.safetensors").write_bytes(b"garbage")): "unreadable safetensors",
         broken("labels", lambda d: (d / "labels.json").write_text('["O", "B-X"]')): "label set",
         broken("config", lambda d: (d / "config.json").write_text("{")): "not an MLNet config",
-        broken("package", lambda d: (d / "config.json").write_text(json.dumps({**document, "base_weights": {"no-such-pkg": "1.0"}}))): "no-such-pkg is not installed",
+        broken("package", lambda d: (d / "config.json").write_text(
+            json.dumps({**document, "base_weights": {"no-such-pkg": "1.0"}}))): "no-such-pkg is not installed",
         broken("shapes", lambda d: save_file({"classifier.bias": torch.zeros(3)}, str(d / "model.safetensors"))): "do not match",
     }
     for directory, message in cases.items():
@@ -324,7 +327,7 @@ def test_proposers_return_exactly_s_boxes_inside_the_image(tmp_path):
     for proposer in (SaliencyProposer(), TorchvisionDetectorProposer("fasterrcnn_mobilenet_v3_large_320_fpn", str(weights))):
         boxes = proposer.propose(rgb, 3)
         assert len(boxes) == 3
-        assert all(0 <= b.x and b.x + b.width <= 600 and 0 <= b.y and b.y + b.height <= 400 for b in boxes)
+        assert all(b.x >= 0 and b.x + b.width <= 600 and b.y >= 0 and b.y + b.height <= 400 for b in boxes)
 
 
 def test_onnx_detector_proposer_orders_by_score_clips_and_pads(tmp_path):

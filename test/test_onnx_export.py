@@ -11,13 +11,19 @@ import onnx
 import pytest
 import skimage.data
 import torch
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
+from support.paths import MODEL_DIR
 
 from mlnet_ros.inference.backends import load_backend
 from mlnet_ros.inference.backends.onnxruntime_runner import onnxruntime_runner
 from mlnet_ros.inference.backends.torch_runner import TorchRunner
 from mlnet_ros.inference.export_format import (
-    IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, ExportError, checkpoint_hash, sha256_file, verify_export,
+    IMAGE_GRAPH,
+    SIDECAR,
+    TEXT_GRAPH,
+    ExportError,
+    checkpoint_hash,
+    sha256_file,
+    verify_export,
 )
 from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.onnx_export import OPSET, ensure_export
@@ -26,7 +32,8 @@ from mlnet_ros.inference.tagging import tag_words
 from mlnet_ros.model.checkpoint import load_checkpoint
 from training.data import DEFAULT_DATA_DIR, read_conll
 
-pytestmark = needs_model
+pytestmark = pytest.mark.slow
+
 EMISSION_TOLERANCE = 1e-3
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skimage.data
-from test_model_support import SHIPPED_MODEL, tiny_model, tiny_text_encoder
+from support.paths import SHIPPED_MODEL
+from support.tiny_models import tiny_model, tiny_text_encoder
 
 from mlnet_ros.core.checkpoint_files import ModelLoadError
 from mlnet_ros.core.results import Box, ImageFeatures, Recognition
@@ -64,7 +65,6 @@ def test_load_errors_are_model_load_errors(tmp_path):
         load_backend(tmp_path / "empty", "torch")
 
 
-needs_model = pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,6 @@ def shipped():
     return load_backend(SHIPPED_MODEL, "torch")
 
 
-@needs_model
 def test_shipped_model_is_small_and_tags_a_clear_sentence(shipped):
     assert (SHIPPED_MODEL / "model.safetensors").stat().st_size <= 20_000_000
     transcript = "Barack Obama visited London with Michelle yesterday ."
@@ -81,7 +80,6 @@ def test_shipped_model_is_small_and_tags_a_clear_sentence(shipped):
     assert all(e.confidence > 0.5 and e.box is None for e in result.entities)
 
 
-@needs_model
 def test_shipped_model_long_transcript_matches_short(shipped):
     sentence = "Barack Obama visited London yesterday ."
     short = shipped.recognize(sentence)
@@ -91,7 +89,6 @@ def test_shipped_model_long_transcript_matches_short(shipped):
     assert [(e.text, e.type) for e in long.entities] == [(e.text, e.type) for e in short.entities] * 40
 
 
-@needs_model
 def test_shipped_model_uses_the_image_for_ambiguous_names(shipped):
     person = shipped.encode_image(skimage.data.astronaut())
     result = shipped.recognize("I saw Kelso yesterday", person)
@@ -99,6 +96,6 @@ def test_shipped_model_uses_the_image_for_ambiguous_names(shipped):
     [entity] = result.entities
     assert entity.text == "Kelso" and entity.type == "PER" and entity.box is not None
     box = entity.box
-    assert 0 <= box.x and box.x + box.width <= 512 and 0 <= box.y and box.y + box.height <= 512
+    assert box.x >= 0 and box.x + box.width <= 512 and box.y >= 0 and box.y + box.height <= 512
     unrelated = shipped.recognize("my phone battery died again", person)
     assert not unrelated.image_used

@@ -110,7 +110,7 @@ def test_uncased_generation_only_lowercases(train):
 
 def test_titles_and_determiners_are_outside_entities(train):
     for sentence in train:
-        for kind, text in entities(sentence):
+        for _kind, text in entities(sentence):
             assert not text.lower().startswith(("the ", "dr ", "mr ", "mrs ", "ms ", "professor ")), text
 
 

@@ -105,7 +105,7 @@ def test_inputs_are_never_mutated():
         spoken_with_fillers(example, rng)
         add_disfluencies(example, rng, filler_rate=1.0, repeat_rate=1.0)
     augment(EXAMPLES * 50, SpeechAugmentation(share=1.0, filler_rate=1.0, repeat_rate=1.0), rng)
-    assert EXAMPLES == originals
+    assert originals == EXAMPLES
 
 
 def test_disfluencies_never_split_an_entity():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import cv2
 import pytest
-from test_entity_node_harness import ASTRONAUT, MODEL_DIR, SENTENCE, require_model
+from support.paths import MODEL_DIR
+from support.ros_client import ASTRONAUT, SENTENCE
 
 from mlnet_ros.cli.tag import main
 
@@ -22,7 +23,6 @@ def photo(tmp_path_factory) -> Path:
 
 
 def test_tags_transcript_with_image(photo):
-    require_model()
     run = subprocess.run(
         [TAG_EXECUTABLE, SENTENCE, "--image", str(photo), "--model-dir", str(MODEL_DIR)],
         capture_output=True,
@@ -41,7 +41,6 @@ def test_tags_transcript_with_image(photo):
 
 
 def test_text_only(capsys):
-    require_model()
     assert main([SENTENCE, "--model-dir", str(MODEL_DIR)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert not result["image_used"] and all(e["box"] is None for e in result["entities"])

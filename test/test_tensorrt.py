@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import skimage.data
 import torch
-from onnx_support import MODEL_DIR, RecordingRunner, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
+from support.paths import MODEL_DIR
+from support.runners import RecordingRunner
 
 from mlnet_ros.inference.backends import BackendUnavailable, load_backend
 from mlnet_ros.inference.backends.loading import graph_tokenizer
@@ -31,7 +32,7 @@ def tensorrt_unavailable() -> str | None:
 
 
 UNAVAILABLE = tensorrt_unavailable()
-pytestmark = [needs_model, pytest.mark.skipif(bool(UNAVAILABLE), reason=f"tensorrt: {UNAVAILABLE}")]
+pytestmark = [pytest.mark.gpu, pytest.mark.skipif(bool(UNAVAILABLE), reason=f"tensorrt: {UNAVAILABLE}")]
 
 
 @pytest.mark.parametrize("fp16", [False, True])

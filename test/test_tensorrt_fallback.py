@@ -21,15 +21,15 @@ import numpy as np
 import onnxruntime
 import pytest
 import skimage.data
-from onnx_support import MODEL_DIR, exported, needs_model, onnx_cache  # noqa: F401 (fixtures)
-from tensorrt_stand_in import StandInTensorRT
+from support import tensorrt_stand_in
+from support.paths import MODEL_DIR
+from support.tensorrt_stand_in import StandInTensorRT
 
-import tensorrt_stand_in
-from mlnet_ros.inference.backends import BackendUnavailable, load_backend
-from mlnet_ros.inference.backends import tensorrt_backend
+from mlnet_ros.inference.backends import BackendUnavailable, load_backend, tensorrt_backend
 from mlnet_ros.inference.export_format import TEXT_GRAPH
 
-pytestmark = needs_model
+pytestmark = pytest.mark.slow
+
 TRANSCRIPTS = ["Eileen Collins flew on the space shuttle Columbia for NASA", "Obama met Merkel in Berlin"]
 
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
-from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
+from support.paths import REPO, SHIPPED_MODEL
+from support.tiny_models import tiny_config, tiny_text_encoder
 
 from mlnet_ros.core.labels import entity_spans, repair_bio
 from mlnet_ros.model.checkpoint import load_checkpoint
@@ -30,10 +31,11 @@ TRICKY = [
     (["B-LOC", "O", "B-LOC"], ["B-LOC", "O", "O"]),
 ]
 SLICE = [
-    Sentence(None, "Kevin Durant joins Golden State Warriors".split(), ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG"]),
-    Sentence(None, "Weekend in Paris with Anna".split(), ["O", "O", "B-LOC", "O", "B-PER"]),
-    Sentence(None, "Watching Star Wars tonight".split(), ["O", "B-MISC", "I-MISC", "O"]),
-    Sentence(None, "London Mayor Sadiq Khan spoke".split(), ["B-LOC", "O", "B-PER", "I-PER", "O"]),
+    Sentence(None, ["Kevin", "Durant", "joins", "Golden", "State", "Warriors"],
+             ["B-PER", "I-PER", "O", "B-ORG", "I-ORG", "I-ORG"]),
+    Sentence(None, ["Weekend", "in", "Paris", "with", "Anna"], ["O", "O", "B-LOC", "O", "B-PER"]),
+    Sentence(None, ["Watching", "Star", "Wars", "tonight"], ["O", "B-MISC", "I-MISC", "O"]),
+    Sentence(None, ["London", "Mayor", "Sadiq", "Khan", "spoke"], ["B-LOC", "O", "B-PER", "I-PER", "O"]),
 ]
 
 

@@ -10,7 +10,8 @@ import pytest
 import skimage.data
 import torch
 import torchvision
-from test_model_support import SHIPPED_MODEL, tiny_config, tiny_text_encoder
+from support.paths import SHIPPED_MODEL
+from support.tiny_models import tiny_config, tiny_text_encoder
 
 from mlnet_ros.model.pretrained import build_model
 from training.__main__ import main

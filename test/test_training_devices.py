@@ -6,8 +6,8 @@ import logging
 import numpy as np
 import pytest
 import torch
-from test_model_support import tiny_config, tiny_text_encoder
-from training_support import photo_folder
+from support.tiny_models import tiny_config, tiny_text_encoder
+from support.training_files import photo_folder
 
 from mlnet_ros.model.pretrained import build_model
 from training.data import Sentence

@@ -5,9 +5,11 @@ import json
 import subprocess
 
 import pytest
-from ddp_training_worker import run
-from test_model_support import REPO, SHIPPED_MODEL
-from training_support import bert_directory, write_conll
+from support.ddp_training_worker import run
+from support.paths import REPO, SHIPPED_MODEL, SUPPORT
+from support.training_files import bert_directory, write_conll
+
+pytestmark = pytest.mark.slow
 
 TORCHRUN = REPO / ".venv" / "bin" / "torchrun"
 # Sums in another order (gradients averaged over 2 processes): the losses agreed to 1.1e-7 relative here;
@@ -23,7 +25,7 @@ def torchrun(*args, timeout=600):
 def test_two_processes_match_one_process_with_the_same_global_batch(tmp_path):
     bert = bert_directory(tmp_path / "bert", hidden=32, dropout=0.0)
     single = run(bert, tmp_path / "single")
-    result = torchrun(REPO / "test" / "ddp_training_worker.py", bert, tmp_path / "double", tmp_path / "losses.json")
+    result = torchrun(SUPPORT / "ddp_training_worker.py", bert, tmp_path / "double", tmp_path / "losses.json")
     assert result.returncode == 0, result.stderr[-3000:]
     double = json.loads((tmp_path / "losses.json").read_text())
     assert len(single) == len(double) == 6

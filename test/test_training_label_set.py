@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_model_support import REPO, SHIPPED_MODEL, tiny_config, tiny_text_encoder
+from support.paths import REPO, SHIPPED_MODEL
+from support.tiny_models import tiny_config, tiny_text_encoder
 
 from mlnet_ros.core.labels import LABELS, bio_labels
 from mlnet_ros.model.checkpoint import load_checkpoint

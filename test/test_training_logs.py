@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from support.tiny_models import tiny_config, tiny_text_encoder
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-from test_model_support import tiny_config, tiny_text_encoder
 
 from mlnet_ros.core.labels import bio_labels
 from training.data import Sentence

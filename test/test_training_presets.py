@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from training_support import bert_directory, resnet_weights, run_training, write_conll
+from support.training_files import bert_directory, resnet_weights, run_training, write_conll
 
 from training.__main__ import main
 

@@ -8,8 +8,8 @@ import sys
 import time
 
 import pytest
-from test_model_support import REPO, SHIPPED_MODEL
-from training_support import run_training, write_conll
+from support.paths import REPO, SHIPPED_MODEL
+from support.training_files import run_training, write_conll
 
 from training.__main__ import main
 

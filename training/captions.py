@@ -18,8 +18,8 @@ import torch
 
 from mlnet_ros.core.results import Box
 from mlnet_ros.core.text_inputs import split_words
-from mlnet_ros.inference.region_proposals import MIN_SIDE, fallback_boxes
 from mlnet_ros.inference.image_crops import crop_and_resize
+from mlnet_ros.inference.region_proposals import MIN_SIDE, fallback_boxes
 from training.conll_files import decode_utf8
 from training.data import DataError
 from training.errors import UsageError

@@ -18,8 +18,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.core.base_weights import package_version
+from mlnet_ros.core.config import MLNetConfig
 
 FORMAT = 1  # bump when the stored content changes
 

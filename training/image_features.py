@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from mlnet_ros.inference.region_proposals import SaliencyProposer
 from mlnet_ros.inference.image_crops import image_crops
+from mlnet_ros.inference.region_proposals import SaliencyProposer
 from training.feature_cache import FeatureCache
 
 log = logging.getLogger("training")
@@ -104,7 +104,8 @@ def extract_features(model, paths: list[Path], cache: FeatureCache | None = None
         rows[index] = row
     channels = model.config.image_channels
     features = (torch.stack([found[i]["features"] for i in order]) if order
-                else torch.zeros(0, model.config.num_crops + 1, channels, model.config.grid_size, model.config.grid_size, dtype=torch.float16))
+                else torch.zeros(0, model.config.num_crops + 1, channels, model.config.grid_size, model.config.grid_size,
+                                 dtype=torch.float16))
     labels = None
     if order and "crop_labels" in found[order[0]]:
         labels = torch.stack([found[i]["crop_labels"] for i in order])

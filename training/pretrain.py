@@ -28,10 +28,10 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.labels import bio_labels
 from mlnet_ros.model.checkpoint import save_checkpoint
 from mlnet_ros.model.modeling import MLNetModel
 from mlnet_ros.model.pretrained import build_model, load_tokenizer
-from mlnet_ros.core.labels import bio_labels
 from training.captions import CaptionImages
 from training.data import Sentence
 from training.devices import Precision

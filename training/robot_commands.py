@@ -20,7 +20,7 @@ import argparse
 import random
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from training.data import Sentence
@@ -207,7 +207,7 @@ def _split(items: tuple[str, ...], split: str, valid_tail: int = 0) -> tuple[str
     return tuple(item for i, item in enumerate(items) if (i % 5 == 4) == (split == "valid"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def fillers(slot: str, split: str) -> tuple[str, tuple[str, ...]]:
     """(entity type, fillers) of a slot in the "train" or "valid" split; the two splits are disjoint."""
     if split not in SPLITS:

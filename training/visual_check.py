@@ -197,7 +197,8 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     gold = [visual.tags[i] for i in matched]
     with_image = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [regions[visual.image[i]] for i in matched])
     text_only = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [None] * len(matched))
-    unrelated = tag_words(runner, tokenizer, [visual.tokens[i] for i in mismatched], [regions[visual.image[i]] for i in mismatched])
+    unrelated = tag_words(runner, tokenizer, [visual.tokens[i] for i in mismatched],
+                          [regions[visual.image[i]] for i in mismatched])
     return {
         "matched_pairs": len(matched),
         "mismatched_pairs": len(mismatched),

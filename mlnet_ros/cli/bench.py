@@ -13,6 +13,7 @@ which no requested backend can run, or a measuring subprocess fails, exits with 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -25,9 +26,9 @@ from pathlib import Path
 import numpy as np
 
 from mlnet_ros.cli.tag import UsageError
+from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
 from mlnet_ros.core.conll import DataError, read_conll
 from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
 from mlnet_ros.inference.export_format import checkpoint_hash
 from mlnet_ros.paths import default_model_dir
 
@@ -206,10 +207,10 @@ def count_gflops(model_dir: Path, texts: list[str], iterations: int) -> dict[str
         return (counter.get_total_flops() + sum(lstm_flops)) / 1e9
 
     count = min(iterations, len(texts))
-    text_only = np.mean([gflops(lambda: recognizer.recognize(texts[i])) for i in range(count)])
+    text_only = np.mean([gflops(lambda i=i: recognizer.recognize(texts[i])) for i in range(count)])
     with_image = np.mean(
         [
-            gflops(lambda: recognizer.recognize(texts[i], recognizer.encode_image(images[i % len(images)])))
+            gflops(lambda i=i: recognizer.recognize(texts[i], recognizer.encode_image(images[i % len(images)])))
             for i in range(min(count, len(images)))
         ]
     )
@@ -224,10 +225,8 @@ def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.machine())
     versions = {"python": platform.python_version()}
     for package in ("torch", "onnxruntime", "tensorrt"):
-        try:
+        with contextlib.suppress(ImportError):
             versions[package] = __import__(package).__version__
-        except ImportError:
-            pass
     return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "os": platform.platform(), "versions": versions}
 
 

@@ -24,11 +24,11 @@ from rclpy.parameter import Parameter
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
-from mlnet_ros.ros.entity_node import EntityNode, activate
-from mlnet_ros.ros.image_msgs import rgb_to_image
+from mlnet_ros.cli.tag import UsageError, read_rgb
 from mlnet_ros.msg import EntityArray
 from mlnet_ros.paths import default_model_dir
-from mlnet_ros.cli.tag import UsageError, read_rgb
+from mlnet_ros.ros.entity_node import EntityNode, activate
+from mlnet_ros.ros.image_msgs import rgb_to_image
 
 DEFAULT_TRANSCRIPT = "This is the astronaut Eileen Collins"
 IMAGE_STATUS = {
@@ -66,10 +66,10 @@ class DemoClient(Node):
         """Say the transcript once the node reports a received image."""
         for status in msg.status:
             values = {kv.key: kv.value for kv in status.values}
-            if status.name == self._node_status and int(values.get("images_received", 0)) > 0:
-                if self._said_at is None:
-                    self._said_at = time.monotonic()
-                    self._transcript_pub.publish(String(data=self.transcript))
+            received = status.name == self._node_status and int(values.get("images_received", 0)) > 0
+            if received and self._said_at is None:
+                self._said_at = time.monotonic()
+                self._transcript_pub.publish(String(data=self.transcript))
 
     def _on_entities(self, msg: EntityArray) -> None:
         if msg.transcript == self.transcript and not self.answered.is_set():

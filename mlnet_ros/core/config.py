@@ -54,7 +54,7 @@ class MLNetConfig:
         return json.dumps(dataclasses.asdict(self), indent=2)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "MLNetConfig":
+    def from_dict(cls, values: dict) -> MLNetConfig:
         """Build from a dict as written by `to_json`; unknown keys are an error."""
         unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

@@ -59,7 +59,7 @@ class WordPieceTokenizer:
         )
 
     @classmethod
-    def from_file(cls, path: Path) -> "WordPieceTokenizer":
+    def from_file(cls, path: Path) -> WordPieceTokenizer:
         """Load a ``tokenizer.json`` with BERT's special tokens; ValueError if it is missing or unusable."""
         try:
             return cls(Tokenizer.from_file(str(path)))
@@ -136,7 +136,7 @@ class WindowBatch:
     char_ids: np.ndarray  # (B, W, C) int64
 
     @classmethod
-    def collate(cls, windows: list[Window]) -> "WindowBatch":
+    def collate(cls, windows: list[Window]) -> WindowBatch:
         length = max(len(w.input_ids) for w in windows)
         words = max(len(w.word_starts) for w in windows)
         chars = max(len(c) for w in windows for c in w.char_ids)

@@ -19,7 +19,7 @@ class CRFParameters:
     transitions: np.ndarray
 
     @classmethod
-    def from_dict(cls, values: dict) -> "CRFParameters":
+    def from_dict(cls, values: dict) -> CRFParameters:
         """From ``{"start", "end", "transitions"}`` arrays or nested lists."""
         return cls(*(np.asarray(values[name], dtype=np.float64) for name in ("start", "end", "transitions")))
 

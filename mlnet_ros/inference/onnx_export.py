@@ -18,8 +18,20 @@ from torch import nn
 
 from mlnet_ros.core.text_inputs import WordPieceTokenizer, make_windows
 from mlnet_ros.inference.export_format import (
-    DYNAMIC_AXES, IMAGE_GRAPH, IMAGE_INPUTS, IMAGE_OUTPUTS, SIDECAR, TEXT_GRAPH, TEXT_INPUTS, TEXT_OUTPUTS, Export,
-    ExportError, checkpoint_hash, default_export_dir, sha256_file, verify_export,
+    DYNAMIC_AXES,
+    IMAGE_GRAPH,
+    IMAGE_INPUTS,
+    IMAGE_OUTPUTS,
+    SIDECAR,
+    TEXT_GRAPH,
+    TEXT_INPUTS,
+    TEXT_OUTPUTS,
+    Export,
+    ExportError,
+    checkpoint_hash,
+    default_export_dir,
+    sha256_file,
+    verify_export,
 )
 from mlnet_ros.model.checkpoint import load_checkpoint
 from mlnet_ros.model.modeling import CharEncoder, MLNetModel, TextBatch
@@ -88,7 +100,7 @@ class TextGraph(nn.Module):
 def example_inputs(model: MLNetModel, tokenizer: WordPieceTokenizer) -> dict[str, tuple[torch.Tensor, ...]]:
     """Tracing inputs of each graph; every dynamic axis is > 1 (torch.export specialises sizes 0 and 1)."""
     config = model.config
-    words = "Angela Merkel met Barack Obama in Berlin yesterday".split()
+    words = ["Angela", "Merkel", "met", "Barack", "Obama", "in", "Berlin", "yesterday"]
     windows = []
     for count in (len(words), 3):
         windows += make_windows(

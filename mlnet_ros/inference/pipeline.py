@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from mlnet_ros.core.labels import entity_spans
-from mlnet_ros.core.results import ImageFeatures, RecognizedEntity, Recognition
+from mlnet_ros.core.results import ImageFeatures, Recognition, RecognizedEntity
 from mlnet_ros.core.text_inputs import WordPieceTokenizer, split_words
 from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import RegionProposer

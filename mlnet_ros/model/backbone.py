@@ -29,7 +29,9 @@ def efficientnet_lite0() -> nn.Module:
     try:
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as error:
-        raise BaseWeightsError(f"image backbone efficientnet-lite0 needs the package efficientnet-lite-pytorch ({error})") from None
+        raise BaseWeightsError(
+            f"image backbone efficientnet-lite0 needs the package efficientnet-lite-pytorch ({error})"
+        ) from None
     return EfficientNet.from_name("efficientnet-lite0")
 
 

@@ -61,6 +61,7 @@ def load_trainable(model: MLNetModel, state: dict[str, torch.Tensor], source: Pa
     with torch.no_grad():
         for name, tensor in state.items():
             if tensor.shape != parameters[name].shape:
-                raise ModelLoadError(f"{source}: {name} has shape {tuple(tensor.shape)}, expected {tuple(parameters[name].shape)}")
+                expected = tuple(parameters[name].shape)
+                raise ModelLoadError(f"{source}: {name} has shape {tuple(tensor.shape)}, expected {expected}")
             parameters[name].copy_(tensor.float())
     model.crf.pin_forbidden()

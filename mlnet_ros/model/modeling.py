@@ -33,14 +33,14 @@ class TextBatch:
     char_ids: torch.Tensor  # (B, W, C)
 
     @classmethod
-    def from_arrays(cls, batch: WindowBatch) -> "TextBatch":
+    def from_arrays(cls, batch: WindowBatch) -> TextBatch:
         return cls(*(torch.from_numpy(getattr(batch, f)) for f in cls.__dataclass_fields__))
 
     @classmethod
-    def collate(cls, windows: list[Window]) -> "TextBatch":
+    def collate(cls, windows: list[Window]) -> TextBatch:
         return cls.from_arrays(WindowBatch.collate(windows))
 
-    def to(self, device: torch.device | str) -> "TextBatch":
+    def to(self, device: torch.device | str) -> TextBatch:
         return TextBatch(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
 
 

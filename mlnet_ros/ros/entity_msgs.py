@@ -5,9 +5,9 @@ from __future__ import annotations
 from builtin_interfaces.msg import Duration, Time
 from sensor_msgs.msg import RegionOfInterest
 
+from mlnet_ros.core.results import Box, Recognition
 from mlnet_ros.inference.encoded_image import EncodedImage
 from mlnet_ros.msg import Entity, EntityArray
-from mlnet_ros.core.results import Box, Recognition
 
 
 def box_to_roi(box: Box) -> RegionOfInterest:

@@ -20,7 +20,6 @@ from mlnet_ros.inference.encoded_image import MAX_PIXELS
 from mlnet_ros.ros.decoder_stderr import decoder_stderr
 from mlnet_ros.ros.image_headers import ImageHeader, UnsizedImage, read_header
 
-
 # encoding -> (bytes per pixel, channels)
 _LAYOUTS = {
     "rgb8": (3, 3),

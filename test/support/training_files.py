@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import torch
-from test_model_support import REPO
 from transformers import BertConfig, BertModel
 
-from mlnet_ros.core.config import embedded_config
 from mlnet_ros.core.base_weights import text_encoder_dir
+from mlnet_ros.core.config import embedded_config
+from support.paths import REPO
 
 COMMANDS = [  # robot commands with their own types
     ("bring the red cup to the kitchen", "O O B-OBJECT I-OBJECT O O B-ROOM"),

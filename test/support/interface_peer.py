@@ -3,6 +3,7 @@
   interface_peer.py publish TOPIC   publishes sample EntityArray messages until terminated
   interface_peer.py serve SERVICE   serves RecognizeEntities with a fixed answer until terminated
 """
+import contextlib
 import sys
 
 import rclpy
@@ -52,10 +53,8 @@ def main() -> None:
         node.create_timer(0.1, lambda: publisher.publish(sample_entity_array()))
     else:
         serve(node, name)
-    try:
+    with contextlib.suppress(KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
         rclpy.spin(node)
-    except (KeyboardInterrupt, rclpy.executors.ExternalShutdownException):
-        pass
 
 
 if __name__ == "__main__":

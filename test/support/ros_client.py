@@ -1,39 +1,26 @@
-"""Shared helpers of the entity-node tests: the model under test and a client node that talks to
-the entity node over real topics and services."""
+"""The entity-node tests' client: a node that talks to the entity node over real topics and services."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from pathlib import Path
 
 import rclpy
 import skimage.data
 from diagnostic_msgs.msg import DiagnosticArray
-from mlnet_ros.msg import EntityArray
-from mlnet_ros.srv import RecognizeEntities
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import Image
 from std_msgs.msg import String
 
+from mlnet_ros.msg import EntityArray
 from mlnet_ros.ros.image_msgs import rgb_to_image
-from mlnet_ros.paths import default_model_dir
+from mlnet_ros.srv import RecognizeEntities
 
-# The embedded default; MLNET_TEST_MODEL_DIR points the tests at another trained model.
-MODEL_DIR = Path(os.environ.get("MLNET_TEST_MODEL_DIR") or default_model_dir())
 SENTENCE = "Eileen Collins flew on the space shuttle Columbia for NASA"
 ASTRONAUT = skimage.data.astronaut()
 
 
-def require_model() -> None:
-    import pytest
-
-    if not (MODEL_DIR / "config.json").is_file():
-        pytest.fail(
-            f"no trained model in {MODEL_DIR} (set MLNET_TEST_MODEL_DIR to a model directory)"
-        )
 
 
 def wait_for(predicate, timeout: float = 20.0, period: float = 0.02) -> bool:

@@ -8,9 +8,12 @@ import sys
 from pathlib import Path
 
 import torch
-from test_model_support import tiny_config
+
+if __package__ in (None, ""):  # run as a script by torchrun: make the support package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mlnet_ros.core.labels import bio_labels
+from support.tiny_models import tiny_config
 from training.data import Sentence
 from training.distributed import start, stop
 from training.train import TrainSettings, train

@@ -12,9 +12,6 @@ from mlnet_ros.core.config import MLNetConfig, embedded_config
 from mlnet_ros.model.modeling import MLNetModel
 from mlnet_ros.model.pretrained import build_model
 
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED_MODEL = REPO / "models" / "embedded"
-
 
 def tiny_text_encoder(directory: Path) -> Path:
     """A 2-layer, hidden-32 random BERT with MiniLM's uncased WordPiece tokenizer, saved in ``directory``."""
