@@ -58,8 +58,9 @@ def unreadable(tmp_path: Path) -> Path:
         (lambda tmp: ["--image", str(tmp / "missing.jpg")], "image file not found"),
         (lambda tmp: ["--image", str(unreadable(tmp))], "cannot read image"),
         (lambda tmp: ["--model-dir", str(tmp / "no_model")], "no_model"),
+        (lambda tmp: ["--backend", "tensorrt", "--device", "cpu"], "tensorrt: needs a CUDA device"),
     ],
-    ids=["missing_image", "unreadable_image", "missing_model"],
+    ids=["missing_image", "unreadable_image", "missing_model", "backend_unavailable"],
 )
 def test_user_mistakes_give_one_line_and_status_2(tmp_path, capsys, make_args, words):
     assert main([SENTENCE, *make_args(tmp_path)]) == 2

@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 
 from mlnet_ros.core.checkpoint_files import ModelLoadError
-from mlnet_ros.inference.backends import BACKENDS, load_backend
+from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable, load_backend
 from mlnet_ros.inference.encoded_image import MAX_PIXELS, encode
 from mlnet_ros.paths import default_model_dir
 
@@ -42,7 +42,7 @@ def tag(args: argparse.Namespace) -> dict:
     rgb = read_rgb(args.image) if args.image is not None else None
     try:
         recognizer = load_backend(args.model_dir, backend=args.backend, device=args.device)
-    except ModelLoadError as error:
+    except (ModelLoadError, BackendUnavailable) as error:
         raise UsageError(str(error)) from None
     image = encode(recognizer, rgb) if rgb is not None else None
     recognition = recognizer.recognize(args.transcript, image.features if image else None)
