@@ -10,6 +10,7 @@ from training.speech_form import (
     SpeechAugmentation,
     add_disfluencies,
     augment,
+    in_form,
     is_punctuation,
     repair_bio,
     spoken_with_fillers,
@@ -182,3 +183,14 @@ def test_settings_to_dict_and_validation():
     assert SpeechAugmentation(**settings.to_dict()) == settings
     with pytest.raises(ValueError, match="share"):
         SpeechAugmentation(share=1.5)
+
+
+def test_in_form_converts_each_form_and_drops_emptied_sentences():
+    sentences = [Sentence(None, ["Hi", "Anna", "!"], ["O", "B-PER", "O"]), Sentence(None, ["!", "?"], ["O", "O"])]
+    assert in_form(sentences, "written") == sentences
+    assert [(s.tokens, s.tags) for s in in_form(sentences, "spoken")] == [(["hi", "anna"], ["O", "B-PER"])]
+    with_fillers = in_form(sentences, "spoken-fillers", seed=3)
+    assert len(with_fillers) == 1 and len(with_fillers[0].tokens) > 2
+    assert with_fillers == in_form(sentences, "spoken-fillers", seed=3)
+    with pytest.raises(ValueError, match="unknown form"):
+        in_form(sentences, "sung")

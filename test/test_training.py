@@ -231,3 +231,19 @@ def test_pretraining_with_tweet_images_pairs_each_tweet_with_its_own_and_another
     losses = pretrain(config, sentences, tmp_path / "pretrained", PretrainSettings(steps=3, batch_size=4), images)
     assert len(losses) == 3 and all(np.isfinite(losses))
     load_checkpoint(tmp_path / "pretrained")
+
+
+def test_predict_and_evaluate_in_spoken_form(tmp_path):
+    """--form spoken scores the text as a lower-case recogniser emits it: gold tags follow the kept tokens."""
+    data = tmp_path / "commands.txt"
+    data.write_text("Bring\tO\nthe\tO\ncup\tO\nto\tO\nAngela\tB-PER\nMerkel\tI-PER\nin\tO\nBerlin\tB-LOC\n!\tO\n")
+    out = tmp_path / "predicted.txt"
+    result = run_cli("predict", "--model", "models/embedded", "--data", str(data), "--out", str(out), "--form", "spoken")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in out.read_text().splitlines() if line]
+    assert [r[0] for r in rows] == ["bring", "the", "cup", "to", "angela", "merkel", "in", "berlin"]
+    assert [r[1] for r in rows] == ["O", "O", "O", "O", "B-PER", "I-PER", "O", "B-LOC"]
+    evaluated = run_cli("evaluate", "--model", "models/embedded", "--data", str(data), "--form", "spoken")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert evaluated.stdout.splitlines()[0].split() == ["type", "P", "R", "F1", "support"]
+    assert run_cli("evaluate", "--model", "models/embedded", "--data", str(data), "--form", "shouted").returncode == 2

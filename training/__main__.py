@@ -31,6 +31,7 @@ from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
 from training.presets import BACKBONES, PRESETS, preset_config
 from training.run_data import RunData, read_run_data
+from training.speech_form import FORMS, in_form
 from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
 
 log = logging.getLogger("training")
@@ -266,7 +267,7 @@ def command_pretrain(args) -> None:
 def command_evaluate(args) -> None:
     """Print entity-level scores of a checkpoint on each CoNLL file (their sentences together with --out)."""
     types = model_types(args.model)
-    test_sets = [(path, read_tagged_file(path, types, "the model's types")) for path in args.data]
+    test_sets = [(path, in_form(read_tagged_file(path, types, "the model's types"), args.form)) for path in args.data]
     model, tokenizer = load_checkpoint(args.model)
     written = []
     for path, sentences in test_sets:
@@ -281,7 +282,7 @@ def command_evaluate(args) -> None:
 
 def command_predict(args) -> None:
     """Tag one CoNLL file (with its images when --images is given) and write token/gold/predicted lines."""
-    sentences = read_tagged_file(args.data, model_types(args.model), "the model's types")
+    sentences = in_form(read_tagged_file(args.data, model_types(args.model), "the model's types"), args.form)
     model, tokenizer = load_checkpoint(args.model)
     images = images_for(model, sentences, args, str(args.data))
     write_predictions(args.out, sentences, predict_tags(model, tokenizer, sentences, images))
@@ -291,6 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch (default 2)")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_form_option(p):
+        p.add_argument("--form", choices=FORMS, default="written",
+                       help="score the text as written (default) or as speech recognisers emit it: spoken = lower-case, "
+                            "punctuation-only tokens removed; spoken-fillers = spoken plus um/uh fillers")
 
     def add_images_option(p):
         p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
@@ -402,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", "--test", type=Path, nargs="+", required=True, metavar="FILE")
     p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
+    add_form_option(p)
     add_images_option(p)
     p.set_defaults(run=command_evaluate)
 
@@ -409,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    add_form_option(p)
     add_images_option(p)
     p.set_defaults(run=command_predict)
     return parser

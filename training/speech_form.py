@@ -105,3 +105,18 @@ def augment(sentences: list[Sentence], settings: SpeechAugmentation, rng: random
         else:
             augmented.append(Sentence(sentence.image_id, list(sentence.tokens), list(sentence.tags)))
     return augmented
+
+
+FORMS = ("written", "spoken", "spoken-fillers")
+
+
+def in_form(sentences: list[Sentence], form: str, seed: int = 0) -> list[Sentence]:
+    """Evaluation data in ``form``: ``written`` (as read), ``spoken`` (``to_spoken``) or ``spoken-fillers``
+    (``spoken_with_fillers``, fillers drawn with ``seed``). Sentences left without a token are dropped."""
+    if form == "written":
+        return list(sentences)
+    if form not in FORMS:
+        raise ValueError(f"unknown form {form!r} (choose from {', '.join(FORMS)})")
+    rng = random.Random(seed)
+    converted = [to_spoken(s) if form == "spoken" else spoken_with_fillers(s, rng) for s in sentences]
+    return [s for s in converted if s.tokens]
