@@ -2,8 +2,9 @@
 
     mlnet_tag "Eileen Collins flew for NASA" --image photo.jpg
 
-User mistakes (missing or unreadable image, missing or corrupt model) print one line on stderr
-and exit with status 2.
+``--model`` takes a checkpoint or a deploy bundle (``mlnet_export --out``; loaded by onnxruntime
+without torch). User mistakes (missing or unreadable image, missing or corrupt model, a backend that
+cannot run it) print one line on stderr and exit with status 2.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 import cv2
 
 from mlnet_ros.core.checkpoint_files import ModelLoadError
-from mlnet_ros.inference.backends import BACKENDS, load_backend
+from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable, load_backend
 from mlnet_ros.inference.encoded_image import MAX_PIXELS, encode
 from mlnet_ros.paths import default_model_dir
 
@@ -42,7 +43,7 @@ def tag(args: argparse.Namespace) -> dict:
     rgb = read_rgb(args.image) if args.image is not None else None
     try:
         recognizer = load_backend(args.model_dir, backend=args.backend, device=args.device)
-    except ModelLoadError as error:
+    except (ModelLoadError, BackendUnavailable) as error:
         raise UsageError(str(error)) from None
     image = encode(recognizer, rgb) if rgb is not None else None
     recognition = recognizer.recognize(args.transcript, image.features if image else None)
@@ -78,10 +79,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("transcript", help="text to tag")
     parser.add_argument("--image", type=Path, help="photo giving visual context (jpg, png, ...)")
     parser.add_argument(
+        "--model",
         "--model-dir",
+        dest="model_dir",
         type=Path,
         default=default_model_dir(),
-        help="model directory (default: the embedded model)",
+        help="checkpoint or deploy bundle directory (default: the embedded model)",
     )
     parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
