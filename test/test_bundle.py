@@ -155,3 +155,30 @@ def test_torch_backend_on_a_bundle_is_one_line(bundle):
         f"mlnet_tag: error: {bundle} is a deploy bundle (ONNX graphs, no torch weights): "
         "use the onnxruntime or tensorrt backend"
     )
+
+
+def test_mlnet_bench_on_a_bundle_writes_start_to_first_answer(bundle, tmp_path):
+    out = tmp_path / "bench.json"
+    run = subprocess.run(
+        [BIN / "mlnet_bench", "--backends", "torch,onnxruntime", "--iterations", "2", "--model", bundle,
+         "--bundle", bundle, "--json", out],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert set(results) == {"onnxruntime", "onnxruntime (fp32 bundle)", "machine"}
+    for name in ("onnxruntime", "onnxruntime (fp32 bundle)"):
+        figures = results[name]
+        assert all(figures[key] > 0 for key in ("text_only_p50_ms", "with_image_p50_ms", "load_s", "peak_rss_mb"))
+        assert figures["load_s"] < figures["start_to_first_answer_s"] < 600
+    assert "deploy bundle" in results["machine"]["backends_not_run"]["torch"]
+    assert "| onnxruntime (fp32 bundle) |" in run.stdout
+
+
+def test_mlnet_bench_with_a_damaged_bundle_is_one_line(bundle, tmp_path):
+    copy = damaged(bundle, tmp_path, lambda d: truncate(d / TEXT_GRAPH))
+    run = subprocess.run([BIN / "mlnet_bench", "--backends", "onnxruntime", "--bundle", copy],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith(f"mlnet_bench: error: --bundle: {copy / TEXT_GRAPH}: sha256 differs")
+    assert run.stderr.count("\n") == 1
