@@ -46,3 +46,59 @@ def exported(onnx_cache, monkeypatch):
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(onnx_cache))
     return ensure_export(MODEL_DIR)
+
+
+@pytest.fixture
+def start_node(request):
+    """Start ``mlnet_entity_node`` processes (support.node_process); every one is stopped when the test ends."""
+    from support.node_process import NodeProcess
+
+    def start(*ros_args: str):
+        node = NodeProcess(*ros_args)
+        request.addfinalizer(node.stop)
+        return node
+
+    return start
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A client node of the node processes' namespace in its own context, spun in a thread."""
+    import threading
+
+    import rclpy
+    from rclpy.context import Context
+    from rclpy.executors import SingleThreadedExecutor
+    from support.node_process import NAMESPACE
+    from support.ros_client import Client
+
+    context = Context()
+    rclpy.init(context=context)
+    executor = SingleThreadedExecutor(context=context)
+    node = rclpy.create_node("entity_process_test_client", context=context)
+    executor.add_node(node)
+    thread = threading.Thread(target=executor.spin, daemon=True)
+    thread.start()
+    try:
+        yield Client(node, NAMESPACE)
+    finally:
+        executor.shutdown()
+        thread.join(10.0)
+        node.destroy_node()
+        rclpy.try_shutdown(context=context)
+
+
+@pytest.fixture(scope="session")
+def bundle(tmp_path_factory) -> Path:
+    """The fp32 deploy bundle of MODEL_DIR, written by the mlnet_export executable."""
+    from support.bundles import export_bundle
+
+    return export_bundle(tmp_path_factory.mktemp("bundle") / "embedded")
+
+
+@pytest.fixture(scope="session")
+def int8_bundle(tmp_path_factory) -> Path:
+    """The deploy bundle of MODEL_DIR with an int8 text graph."""
+    from support.bundles import export_bundle
+
+    return export_bundle(tmp_path_factory.mktemp("bundle") / "embedded_int8", "--int8")

@@ -5,102 +5,20 @@ makes Python's faulthandler print every thread's stack, so a hang shows where it
 """
 
 import array
-import os
-import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import cv2
 import pytest
-import rclpy
 from lifecycle_msgs.srv import GetState
-from rclpy.context import Context
-from rclpy.executors import SingleThreadedExecutor
 from sensor_msgs.msg import CompressedImage
 from std_msgs.msg import String
+from support.node_process import NAMESPACE
 from support.paths import MODEL_DIR
-from support.ros_client import ASTRONAUT, SENTENCE, Client, best_effort_publisher, check_spans, entity_pairs, wait_for
+from support.ros_client import ASTRONAUT, SENTENCE, best_effort_publisher, check_spans, entity_pairs, wait_for
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
-NODE_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_entity_node"))
-NAMESPACE = "/test_ns"
 PARAMS_FILE = Path(__file__).resolve().parents[1] / "config" / "mlnet.yaml"
-
-
-class NodeProcess:
-    """``mlnet_entity_node --ros-args ...`` with its stderr collected line by line."""
-
-    def __init__(self, *ros_args: str) -> None:
-        self.lines: list[str] = []
-        self.process = subprocess.Popen(
-            [NODE_EXECUTABLE, "--ros-args", "-r", f"__ns:={NAMESPACE}", *ros_args],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        )
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def wait_exit(self, timeout: float = 60.0) -> int:
-        code = self.process.wait(timeout)
-        self._reader.join(5.0)
-        return code
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(10.0)
-            except subprocess.TimeoutExpired:
-                self.process.send_signal(signal.SIGABRT)
-                try:
-                    self.process.wait(10.0)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait(10.0)
-        self._reader.join(5.0)
-
-
-@pytest.fixture
-def start_node(request):
-    """Start node processes; every one is stopped when the test ends."""
-
-    def start(*ros_args: str) -> NodeProcess:
-        node = NodeProcess(*ros_args)
-        request.addfinalizer(node.stop)
-        return node
-
-    return start
-
-
-@pytest.fixture(scope="module")
-def client():
-    """A client node in its own context, spun in a thread."""
-    context = Context()
-    rclpy.init(context=context)
-    executor = SingleThreadedExecutor(context=context)
-    node = rclpy.create_node("entity_process_test_client", context=context)
-    executor.add_node(node)
-    thread = threading.Thread(target=executor.spin, daemon=True)
-    thread.start()
-    try:
-        yield Client(node, NAMESPACE)
-    finally:
-        executor.shutdown()
-        thread.join(10.0)
-        node.destroy_node()
-        rclpy.try_shutdown(context=context)
 
 
 def compressed_astronaut(stamp) -> CompressedImage:

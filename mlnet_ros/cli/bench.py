@@ -6,6 +6,11 @@ other in one run, on Twitter-2017 test tweets (``../shared/data`` beside the sou
 Prints a table on stdout and writes JSON with ``--json``; ``--append-docs`` appends the run to the
 "Inference backends (issue 5)" section of the source tree's docs/BENCHMARKS.md.
 
+``--model`` takes a checkpoint or a deploy bundle (``mlnet_export --out``; the torch row is then not
+run and no FLOPs are counted); each ``--bundle DIR`` adds an onnxruntime row for that bundle
+("onnxruntime (fp32 bundle)", "onnxruntime (int8 bundle)") to the same run. Every row records
+``start_to_first_answer_s``: from the measuring process's start (a fresh Python) to its first answer.
+
 User mistakes (missing model or data, bad --backends or --iterations, unwritable --json path,
 --append-docs outside a source tree) print one line on stderr and exit with status 2; a run in
 which no requested backend can run, or a measuring subprocess fails, exits with status 1.
@@ -29,11 +34,13 @@ from mlnet_ros.cli.tag import UsageError
 from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
 from mlnet_ros.core.conll import DataError, read_conll
 from mlnet_ros.inference.backends import BACKENDS, BackendUnavailable
-from mlnet_ros.inference.export_format import checkpoint_hash
+from mlnet_ros.inference.bundle import is_bundle, verify_bundle
+from mlnet_ros.inference.export_format import SIDECAR, checkpoint_hash
 from mlnet_ros.paths import default_model_dir
 
 SOURCE_TREE = Path(__file__).resolve().parents[2]  # the repository, when this runs from a checkout
 BENCHMARKS_MD = SOURCE_TREE / "docs" / "BENCHMARKS.md"
+RUNTIME_LOCK = SOURCE_TREE / "requirements-runtime.lock"
 DEFAULT_DATA = SOURCE_TREE.parent / "shared" / "data" / "twitter2017" / "test.txt"
 SECTION = "## Inference backends (issue 5)"
 # Spoken-style requests to a service robot, with people, places, organisations and products.
@@ -82,6 +89,7 @@ COLUMNS = (
     ("batch32_utterances_per_s", "batch 32 utt/s"),
     ("load_s", "load s"),
     ("first_inference_ms", "first inference ms"),
+    ("start_to_first_answer_s", "start → first answer s"),
     ("peak_rss_mb", "peak RSS MB"),
     ("text_only_gflop_per_s", "text GFLOP/s"),
     ("with_image_gflop_per_s", "image+text GFLOP/s"),
@@ -128,17 +136,19 @@ def peak_rss_mb() -> float:
     raise RuntimeError("/proc/self/status has no VmHWM line")
 
 
-def measure(backend: str, model_dir: Path, texts: list[str], iterations: int) -> dict:
-    """All figures of one backend, measured in this process (run it in a fresh one)."""
+def measure(backend: str, model_dir: Path, texts: list[str], iterations: int, process_started: float) -> dict:
+    """All figures of one backend, measured in this process (run it in a fresh one, started at
+    ``process_started``, a ``time.time()``)."""
     from mlnet_ros.inference.backends import load_backend
 
-    images = sample_images()
     started = time.perf_counter()
     recognizer = load_backend(model_dir, backend, DEVICES[backend])
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     recognizer.recognize(texts[0])
     first_inference_ms = (time.perf_counter() - started) * 1000
+    start_to_first_answer_s = time.time() - process_started
+    images = sample_images()
 
     text_only = []
     for i in range(iterations):
@@ -166,6 +176,7 @@ def measure(backend: str, model_dir: Path, texts: list[str], iterations: int) ->
         "batch32_utterances_per_s": BATCH * BATCH_REPEATS / batch_s,
         "load_s": load_s,
         "first_inference_ms": first_inference_ms,
+        "start_to_first_answer_s": start_to_first_answer_s,
         "peak_rss_mb": peak_rss_mb(),
         "iterations": iterations,
     }
@@ -227,7 +238,31 @@ def machine() -> dict:
     for package in ("torch", "onnxruntime", "tensorrt"):
         with contextlib.suppress(ImportError):
             versions[package] = __import__(package).__version__
-    return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "os": platform.platform(), "versions": versions}
+    info = {"cpu": cpu, "cores": len(os.sched_getaffinity(0)), "os": platform.platform(), "versions": versions}
+    runtime_mb = runtime_install_mb()
+    if runtime_mb is not None:
+        info["runtime_install_mb"] = runtime_mb
+    return info
+
+
+def runtime_install_mb() -> float | None:
+    """Installed size of the packages of requirements-runtime.lock (the lean runtime, without Python and
+    ROS), summed over their files in this environment; None outside a source tree or if one is absent."""
+    import importlib.metadata
+
+    if not RUNTIME_LOCK.is_file():
+        return None
+    total = 0
+    for line in RUNTIME_LOCK.read_text().splitlines():
+        name = line.split("==")[0].strip()
+        if not name or name.startswith("#"):
+            continue
+        try:
+            files = importlib.metadata.distribution(name).files or []
+        except importlib.metadata.PackageNotFoundError:
+            return None
+        total += sum(file.locate().stat().st_size for file in files if file.locate().is_file())
+    return total / 2**20
 
 
 def available_backends(requested: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -252,17 +287,17 @@ def run_worker(backend: str, model_dir: Path, texts: list[str], iterations: int)
     """``measure`` in a fresh Python process (the texts go on its stdin): the figures, or
     ``{"not_run": reason}`` when the backend turns out unavailable there."""
     command = [sys.executable, "-m", "mlnet_ros.cli.bench", "--worker", backend, "--model", str(model_dir),
-               "--iterations", str(iterations)]
+               "--iterations", str(iterations), "--started-at", repr(time.time())]
     result = subprocess.run(command, input=json.dumps(texts), stdout=subprocess.PIPE, text=True)
     if result.returncode != 0:
         raise BenchFailed(f"measuring {backend} failed (exit status {result.returncode}; its messages are above)")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def worker(backend: str, model_dir: Path, iterations: int) -> int:
+def worker(backend: str, model_dir: Path, iterations: int, process_started: float) -> int:
     """The subprocess side of ``run_worker``: one JSON line on stdout."""
     try:
-        figures = measure(backend, model_dir, json.loads(sys.stdin.read()), iterations)
+        figures = measure(backend, model_dir, json.loads(sys.stdin.read()), iterations, process_started)
     except BackendUnavailable as error:
         figures = {"not_run": str(error)}
     print(json.dumps(figures))
@@ -278,10 +313,16 @@ def format_table(results: dict) -> str:
 
 
 def report_markdown(
-    results: dict, info: dict, skipped: dict, gflops: dict, command: str, model: str, source: str, iterations: int
+    results: dict, info: dict, skipped: dict, gflops: dict | None, command: str, model: str, source: str,
+    iterations: int,
 ) -> str:
     when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     versions = ", ".join(f"{name} {version}" for name, version in info["versions"].items())
+    counted = "" if gflops is None else (
+        f" Per utterance: {gflops['text_only_gflop']:.2f} GFLOPs text only, "
+        f"{gflops['with_image_gflop']:.2f} GFLOPs with a fresh image (encode_image + recognize), "
+        "counted on the torch model."
+    )
     lines = [
         f"### mlnet_bench run, {when}",
         "",
@@ -291,16 +332,17 @@ def report_markdown(
         format_table(results),
         "",
         f"Latency percentiles over {iterations} utterances each; batch throughput over {BATCH_REPEATS} batches "
-        f"of {BATCH}. Per utterance: {gflops['text_only_gflop']:.2f} GFLOPs text only, "
-        f"{gflops['with_image_gflop']:.2f} GFLOPs with a fresh image (encode_image + recognize), "
-        "counted on the torch model.",
+        f"of {BATCH}; start → first answer from a fresh Python process.{counted}",
     ]
-    if "torch" in results and "onnxruntime" in results:
-        torch_run, onnx_run = results["torch"], results["onnxruntime"]
-        lines.append(
-            f"onnxruntime vs torch: {torch_run['text_only_p50_ms'] / onnx_run['text_only_p50_ms']:.1f}x (text p50), "
-            f"{torch_run['with_image_p50_ms'] / onnx_run['with_image_p50_ms']:.1f}x (image+text p50)."
-        )
+    if "runtime_install_mb" in info:
+        lines.append(f"Runtime packages (requirements-runtime.lock) installed here: {info['runtime_install_mb']:.0f} MB.")
+    if "torch" in results:
+        torch_run = results["torch"]
+        lines += [
+            f"{name} vs torch: {torch_run['text_only_p50_ms'] / run['text_only_p50_ms']:.1f}x (text p50), "
+            f"{torch_run['with_image_p50_ms'] / run['with_image_p50_ms']:.1f}x (image+text p50)."
+            for name, run in results.items() if name != "torch"
+        ]
     lines += [f"Not run: {backend} ({reason})." for backend, reason in skipped.items()]
     return "\n".join(lines) + "\n"
 
@@ -351,12 +393,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="mlnet_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
     parser.add_argument("--iterations", type=int, default=20, help="utterances timed per latency figure")
-    parser.add_argument("--model", type=Path, default=default_model_dir(), help="checkpoint (default: embedded model)")
+    parser.add_argument("--model", type=Path, default=default_model_dir(),
+                        help="checkpoint or deploy bundle (default: embedded model)")
+    parser.add_argument("--bundle", type=Path, action="append", default=[],
+                        help="also measure this deploy bundle with onnxruntime (repeatable)")
     parser.add_argument("--data", type=Path, help="CoNLL file of utterances (default: Twitter-2017 test)")
     parser.add_argument("--json", type=Path, help="also write the figures here, keyed by backend")
     parser.add_argument("--append-docs", action="store_true", help="append the run to the source tree's docs/BENCHMARKS.md")
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
+    parser.add_argument("--started-at", type=float, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
+
+
+def describe_bundle(directory: Path, option: str) -> str:
+    """"fp32" or "int8" (its text graph) for a verified deploy bundle; UsageError naming ``option`` otherwise."""
+    try:
+        export = verify_bundle(directory)
+    except ModelLoadError as error:
+        raise UsageError(f"{option}: {error}") from None
+    return "int8" if export.sidecar.get("quantization") else "fp32"
+
+
+def bundle_runs(bundles: list[Path]) -> list[tuple[str, str, Path]]:
+    """(row name, backend, directory) of each ``--bundle``: "onnxruntime (fp32 bundle)" and the like."""
+    runs = []
+    for directory in bundles:
+        if not is_bundle(directory):
+            raise UsageError(f"--bundle {directory}: not a deploy bundle (no {SIDECAR}; make one with mlnet_export --out)")
+        name = f"onnxruntime ({describe_bundle(directory, '--bundle')} bundle)"
+        if name in (run[0] for run in runs):
+            name = f"{name[:-1]} {directory.name})"
+        runs.append((name, "onnxruntime", directory))
+    return runs
 
 
 def bench(args: argparse.Namespace, command: str) -> int:
@@ -371,29 +439,36 @@ def bench(args: argparse.Namespace, command: str) -> int:
     backends, skipped = available_backends(requested)
     if not backends:
         raise nothing_to_measure(skipped)
-    try:
-        read_config(args.model)
-        model = f"{args.model} (model.safetensors sha256 {checkpoint_hash(args.model)[:12]})"
-        print("counting FLOPs on the torch model ...", file=sys.stderr, flush=True)
-        gflops = count_gflops(args.model, texts, args.iterations)  # loads the model: fails early on a bad one
-    except ModelLoadError as error:
-        raise UsageError(f"--model: {error}") from None
-    if set(backends) & {"onnxruntime", "tensorrt"}:
-        from mlnet_ros.inference.onnx_export import ensure_export  # torch and onnx
+    runs = [(backend, backend, args.model) for backend in backends] + bundle_runs(args.bundle)
+    if is_bundle(args.model):
+        model, gflops = f"{args.model} (deploy bundle: {describe_bundle(args.model, '--model')})", None
+    else:
+        try:
+            read_config(args.model)
+            model = f"{args.model} (model.safetensors sha256 {checkpoint_hash(args.model)[:12]})"
+            print("counting FLOPs on the torch model ...", file=sys.stderr, flush=True)
+            gflops = count_gflops(args.model, texts, args.iterations)  # loads the model: fails early on a bad one
+        except ModelLoadError as error:
+            raise UsageError(f"--model: {error}") from None
+        if set(backends) & {"onnxruntime", "tensorrt"}:
+            from mlnet_ros.inference.onnx_export import ensure_export  # torch and onnx
 
-        ensure_export(args.model)  # export once, outside the timed loads
+            ensure_export(args.model)  # export once, outside the timed loads
     results = {}
-    for backend in backends:
-        print(f"measuring {backend} ...", file=sys.stderr, flush=True)
-        figures = run_worker(backend, args.model, texts, args.iterations)
+    for name, backend, model_dir in runs:
+        print(f"measuring {name} ...", file=sys.stderr, flush=True)
+        figures = run_worker(backend, model_dir, texts, args.iterations)
         if "not_run" in figures:
-            skipped[backend] = figures["not_run"]
+            skipped[name] = figures["not_run"]
             continue
-        figures["text_only_gflop"] = gflops["text_only_gflop"]
-        figures["with_image_gflop"] = gflops["with_image_gflop"]
-        figures["text_only_gflop_per_s"] = gflops["text_only_gflop"] / (figures["text_only_p50_ms"] / 1000)
-        figures["with_image_gflop_per_s"] = gflops["with_image_gflop"] / (figures["with_image_p50_ms"] / 1000)
-        results[backend] = figures
+        if gflops is not None:
+            figures["text_only_gflop"] = gflops["text_only_gflop"]
+            figures["with_image_gflop"] = gflops["with_image_gflop"]
+            figures["text_only_gflop_per_s"] = gflops["text_only_gflop"] / (figures["text_only_p50_ms"] / 1000)
+            figures["with_image_gflop_per_s"] = gflops["with_image_gflop"] / (figures["with_image_p50_ms"] / 1000)
+        if model_dir != args.model:
+            figures["bundle"] = str(model_dir)
+        results[name] = figures
     if not results:
         raise nothing_to_measure(skipped)
     info = machine()
@@ -414,7 +489,7 @@ def bench(args: argparse.Namespace, command: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        return worker(args.worker, args.model, args.iterations)
+        return worker(args.worker, args.model, args.iterations, args.started_at)
     threads = f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']} " if "OMP_NUM_THREADS" in os.environ else ""
     command = threads + "mlnet_bench " + " ".join(sys.argv[1:] if argv is None else argv)
     try:

@@ -2,8 +2,9 @@
 
     mlnet_tag "Eileen Collins flew for NASA" --image photo.jpg
 
-User mistakes (missing or unreadable image, missing or corrupt model) print one line on stderr
-and exit with status 2.
+``--model`` takes a checkpoint or a deploy bundle (``mlnet_export --out``; loaded by onnxruntime
+without torch). User mistakes (missing or unreadable image, missing or corrupt model, a backend that
+cannot run it) print one line on stderr and exit with status 2.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--model", "--model-dir", dest="model_dir",
         type=Path,
         default=default_model_dir(),
-        help="model directory (default: the embedded model)",
+        help="checkpoint or deploy bundle directory (default: the embedded model)",
     )
     parser.add_argument("--backend", choices=("auto", *BACKENDS), default="auto")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")

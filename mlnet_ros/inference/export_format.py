@@ -75,10 +75,16 @@ def default_export_dir(model_dir: Path) -> Path:
 
 @dataclass(frozen=True)
 class Export:
-    """A verified export: its directory and sidecar."""
+    """A verified export: its directory and sidecar, and where files derived from it (TensorRT engines,
+    fp16 graphs) go: ``cache`` for a read-only deploy bundle, else the export's own directory."""
 
     directory: Path
     sidecar: dict
+    cache: Path | None = None
+
+    def derived_dir(self, name: str) -> Path:
+        """The directory for derived files ``name`` (``tensorrt``, ``fp16``)."""
+        return (self.cache or self.directory) / name
 
     def graph(self, filename: str) -> Path:
         return self.directory / filename

@@ -152,7 +152,7 @@ def _sidecar_problem(directory: Path, export: Export) -> str | None:
 
 def ensure_mixed_precision(export: Export) -> MixedPrecisionGraphs:
     """The export's verified fp16 graphs, converted (again) when missing, stale or damaged."""
-    directory = export.directory / DIRECTORY
+    directory = export.derived_dir(DIRECTORY)
     problem = _sidecar_problem(directory, export)
     if problem is None:
         return MixedPrecisionGraphs(directory)

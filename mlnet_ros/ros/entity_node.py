@@ -90,7 +90,8 @@ class EntityNode(LifecycleNode):
     # -- lifecycle -------------------------------------------------------------------------
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        # Imported here: torch takes seconds to load, the unconfigured node starts without it.
+        # Imported here: a backend takes a while to load, the unconfigured node starts without it.
+        # model_dir: a checkpoint, or a deploy bundle (onnxruntime/TensorRT without torch).
         from mlnet_ros.core.checkpoint_files import ModelLoadError
         from mlnet_ros.inference.backends import load_backend
 
@@ -103,10 +104,11 @@ class EntityNode(LifecycleNode):
                 fp16=self._param("tensorrt_fp16"),
                 force_engine_rebuild=self._param("force_engine_rebuild"),
             )
+            recognizer.warm_up()  # allocations and kernel choice here, not in the first answer
         except ModelLoadError as error:
             self.get_logger().error(f"Cannot load the model: {error}")
             return TransitionCallbackReturn.FAILURE
-        except Exception as error:  # any other load failure: one clear line, configure fails
+        except Exception as error:  # any other load or warm-up failure: one clear line, configure fails
             self.get_logger().error(
                 f"Cannot load the model from {model_dir}: {type(error).__name__}: {error}"
             )

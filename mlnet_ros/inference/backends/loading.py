@@ -1,5 +1,6 @@
-"""Assembling a recognizer per backend: checkpoint or verified ONNX export → runner + tokenizer →
-``EntityRecognizer``. Each runtime (torch, onnxruntime, TensorRT) is imported by its own loader."""
+"""Assembling a recognizer per backend: checkpoint, verified ONNX export or deploy bundle → runner +
+tokenizer → ``EntityRecognizer``. Each runtime (torch, onnxruntime, TensorRT) is imported by its own
+loader; a deploy bundle (``mlnet_ros.inference.bundle``) needs neither torch nor the checkpoint."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,12 +10,11 @@ from mlnet_ros.core.checkpoint_files import CONFIG_FILE, ModelLoadError, read_co
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.core.text_inputs import WordPieceTokenizer
 from mlnet_ros.inference.backends.errors import BackendUnavailable
+from mlnet_ros.inference.bundle import TOKENIZER_FILE, is_bundle, verify_bundle
 from mlnet_ros.inference.export_format import Export, ExportError, checkpoint_hash, default_export_dir, verify_export
 from mlnet_ros.inference.pipeline import EntityRecognizer
 from mlnet_ros.inference.region_proposals import SaliencyProposer
 from mlnet_ros.inference.runner import Runner
-
-TOKENIZER_FILE = "tokenizer.json"
 
 
 def verified_export(model_dir: Path, export_if_missing: bool) -> Export:
@@ -55,12 +55,28 @@ def graph_tokenizer(model_dir: Path, config: MLNetConfig) -> WordPieceTokenizer:
         raise BackendUnavailable(str(error)) from None
 
 
+def graphs_and_tokenizer(model_dir: Path, export_if_missing: bool) -> tuple[Export, WordPieceTokenizer]:
+    """The verified graphs and the tokenizer of a deploy bundle, or of a checkpoint (its cached export)."""
+    if is_bundle(model_dir):
+        export = verify_bundle(model_dir)
+        try:
+            return export, WordPieceTokenizer.from_file(Path(model_dir) / TOKENIZER_FILE)
+        except ValueError as error:
+            raise ModelLoadError(str(error)) from None
+    export = verified_export(model_dir, export_if_missing)
+    return export, graph_tokenizer(model_dir, export.config())
+
+
 def recognizer(model_dir: Path, runner: Runner, tokenizer: WordPieceTokenizer, backend: str) -> EntityRecognizer:
     """The pipeline around ``runner``, named after the model directory, with saliency region proposals."""
     return EntityRecognizer(runner, tokenizer, Path(model_dir).resolve().name, backend, SaliencyProposer())
 
 
 def load_torch(model_dir: Path, device: str) -> EntityRecognizer:
+    if is_bundle(model_dir):
+        raise BackendUnavailable(
+            f"{model_dir} is a deploy bundle (ONNX graphs, no torch weights): use the onnxruntime or tensorrt backend"
+        )
     from mlnet_ros.inference.backends.torch_runner import TorchRunner
     from mlnet_ros.model.checkpoint import load_checkpoint
 
@@ -73,8 +89,7 @@ def load_onnxruntime(model_dir: Path, device: str, auto: bool) -> EntityRecogniz
 
     if auto and device.startswith("cuda") and providers(device) == ["CPUExecutionProvider"]:
         raise BackendUnavailable("this onnxruntime build has no GPU provider (torch uses the GPU)")
-    export = verified_export(model_dir, export_if_missing=not auto)
-    tokenizer = graph_tokenizer(model_dir, export.config())
+    export, tokenizer = graphs_and_tokenizer(model_dir, export_if_missing=not auto)
     return recognizer(model_dir, onnxruntime_runner(export, device), tokenizer, "onnxruntime")
 
 
@@ -87,8 +102,7 @@ def load_tensorrt(model_dir: Path, device: str, fp16: bool, force_engine_rebuild
     from mlnet_ros.inference.backends.tensorrt_backend import CudaDevice, TensorRTGraphs, import_tensorrt
 
     trt = import_tensorrt()  # fail before a possible ONNX export
-    export = verified_export(model_dir, export_if_missing=not auto)
-    tokenizer = graph_tokenizer(model_dir, export.config())
+    export, tokenizer = graphs_and_tokenizer(model_dir, export_if_missing=not auto)
     try:
         graphs = TensorRTGraphs(export, trt, CudaDevice(device), fp16, force_engine_rebuild)
     except BackendUnavailable:

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import onnxruntime
 
+from mlnet_ros.inference.backends.errors import BackendUnavailable
 from mlnet_ros.inference.backends.graph_runner import GraphRunner
 from mlnet_ros.inference.export_format import GRAPHS, Export
 
@@ -39,15 +40,20 @@ def providers(device: str) -> list:
     return gpu + ["CPUExecutionProvider"]
 
 
+def session(path, options: onnxruntime.SessionOptions, device: str) -> onnxruntime.InferenceSession:
+    """An inference session of the graph at ``path``; BackendUnavailable naming it if onnxruntime refuses it."""
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=providers(device))
+    except Exception as error:  # onnxruntime raises its own Fail/InvalidGraph/RuntimeError types
+        raise BackendUnavailable(f"{path}: onnxruntime cannot load it ({' '.join(str(error).split())[:300]})") from None
+
+
 class OnnxRuntimeGraphs:
     """Both graphs in onnxruntime sessions."""
 
     def __init__(self, export: Export, device: str = "cpu"):
         options = session_options()
-        self.sessions = {
-            graph: onnxruntime.InferenceSession(str(export.graph(graph)), options, providers=providers(device))
-            for graph in GRAPHS
-        }
+        self.sessions = {graph: session(export.graph(graph), options, device) for graph in GRAPHS}
         self.output_names = {graph: export.output_names(graph) for graph in GRAPHS}
 
     def run(self, graph: str, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:

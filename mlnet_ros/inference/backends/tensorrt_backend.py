@@ -162,7 +162,7 @@ class TensorRTGraphs:
         self.trt, self.gpu = trt, gpu
         self.shapes = profile_shapes(self.config)
         precision = "fp16" if fp16 else "fp32"
-        cache = EngineCache(export.directory / "tensorrt")
+        cache = EngineCache(export.derived_dir("tensorrt"))
         self.engines, self.contexts, self.inputs, self.outputs = {}, {}, {}, {}
         with gpu.current():
             runtime = trt.Runtime(trt.Logger(trt.Logger.WARNING))
