@@ -12,6 +12,7 @@ import pytest
 import skimage.data
 import torch
 from support.paths import MODEL_DIR
+from support.runners import RecordingRunner
 
 from mlnet_ros.inference.backends import load_backend
 from mlnet_ros.inference.backends.onnxruntime_runner import onnxruntime_runner
@@ -67,26 +68,10 @@ def test_export_is_valid_and_described_by_its_sidecar(exported):
     assert image["inputs"][0]["shape"] == ["images", sidecar["config"]["num_crops"] + 1, 3, 224, 224]
 
 
-class Recording:
-    """A runner (torch or graph) that keeps the emissions of real words of every batch it computes."""
-
-    def __init__(self, runner):
-        self.runner, self.config, self.crf = runner, runner.config, runner.crf
-        self.emissions = []
-
-    def encode_crops(self, crops):
-        return self.runner.encode_crops(crops)
-
-    def run_text(self, batch, regions):
-        out = self.runner.run_text(batch, regions)
-        self.emissions.append(out.emissions[batch.word_mask])
-        return out
-
-
 def assert_same_tagging(runner, graph_runner, tokenizer, sentences, regions):
     """tag_words with both runners: identical tags and gates, emissions within EMISSION_TOLERANCE."""
     word_lists = [s.tokens for s in sentences]
-    expected_runner, actual_runner = Recording(runner), Recording(graph_runner)
+    expected_runner, actual_runner = RecordingRunner(runner), RecordingRunner(graph_runner)
     expected = tag_words(expected_runner, tokenizer, word_lists, regions)
     actual = tag_words(actual_runner, tokenizer, word_lists, regions)
     worst = max(np.abs(e - a).max() for e, a in zip(expected_runner.emissions, actual_runner.emissions))

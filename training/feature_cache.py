@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from mlnet_ros.core.base_weights import package_version
 from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.inference.export_format import sha256_file
 
 FORMAT = 1  # bump when the stored content changes
 
@@ -32,11 +33,7 @@ def default_cache_dir() -> Path:
 @cache
 def file_digest(path: str, size: int, mtime_ns: int) -> str:
     """SHA-256 of a file's content (memoised per path, size and modification time)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(Path(path))
 
 
 def weights_identity(source: str) -> str:
