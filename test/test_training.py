@@ -247,3 +247,29 @@ def test_predict_and_evaluate_in_spoken_form(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     assert evaluated.stdout.splitlines()[0].split() == ["type", "P", "R", "F1", "support"]
     assert run_cli("evaluate", "--model", "models/embedded", "--data", str(data), "--form", "shouted").returncode == 2
+
+
+def test_spoken_share_lowercases_the_share_and_keeps_punctuation_only_sentences():
+    from training.speech_form import SpeechAugmentation
+    from training.train import spoken_share
+
+    pairs = [(s.tokens, s.tags) for s in SLICE] + [(["!", "?"], ["O", "O"])]
+    speech = SpeechAugmentation(share=1.0, filler_rate=0.0, repeat_rate=0.0)
+    spoken = spoken_share(pairs, speech, random.Random(0))
+    assert spoken[0] == ([t.lower() for t in SLICE[0].tokens], SLICE[0].tags)
+    assert spoken[-1] == (["!", "?"], ["O", "O"])  # would be empty in spoken form
+    cased = pairs[:-1]  # every sentence has a capital letter
+    half = spoken_share(cased, SpeechAugmentation(share=0.5, filler_rate=0.0, repeat_rate=0.0), random.Random(0))
+    assert sum(h != p for h, p in zip(half, cased, strict=True)) == 2 and spoken_share(pairs, None, None) is pairs
+
+
+def test_training_with_speech_augmentation_records_it_in_the_checkpoint(tmp_path):
+    import json
+
+    config = tiny_config(tiny_text_encoder(tmp_path / "bert"))
+    settings = TrainSettings(epochs=2, batch_size=2, speech_share=0.5, speech_filler_rate=0.25, speech_repeat_rate=0.1)
+    _, _, history = train(config, SLICE, SLICE, tmp_path / "ner", settings)
+    info = json.loads((tmp_path / "ner" / "config.json").read_text())["training"]
+    assert info["speech_augmentation"] == {"share": 0.5, "lowercase": True, "strip_punctuation": True,
+                                           "filler_rate": 0.25, "repeat_rate": 0.1}
+    assert info["settings"]["speech_share"] == 0.5 and len(history["epochs"]) == 2

@@ -84,3 +84,11 @@ def test_cli_refuses_bad_files_before_training(tmp_path, capsys, caplog):
         error = capsys.readouterr().err
         assert code == 2 and message in error and error.count("\n") == 1, error
     assert not caplog.records and not (tmp_path / "run").exists()
+
+
+def test_a_no_break_space_token_is_a_token(tmp_path):
+    # Twitter-2015 valid has one: a tab-separated column is stripped of ASCII whitespace only
+    path = tmp_path / "nbsp.txt"
+    path.write_text("and\tO\n\u00a0\tO\nBerlin\tB-LOC\n", encoding="utf-8")
+    [sentence] = read_tagged_file(path)
+    assert sentence.tokens == ["and", "\u00a0", "Berlin"] and sentence.tags == ["O", "O", "B-LOC"]

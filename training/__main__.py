@@ -16,7 +16,7 @@ import torch
 
 from mlnet_ros.core.base_weights import BaseWeightsError
 from mlnet_ros.core.checkpoint_files import ModelLoadError, read_config
-from mlnet_ros.core.config import MLNetConfig
+from mlnet_ros.core.config import PROPOSERS, MLNetConfig
 from mlnet_ros.model.checkpoint import load_checkpoint
 from training.captions import DetectorCrops, caption_images, read_captions
 from training.conll_files import DATASETS, joined, read_tagged_file, read_tagged_files, split_files
@@ -25,7 +25,6 @@ from training.devices import PRECISIONS, Precision, resolve_device
 from training.distributed import Distributed, start, stop
 from training.errors import UsageError
 from training.feature_cache import FeatureCache, default_cache_dir
-from training.image_features import SaliencyCrops
 from training.label_set import label_types
 from training.metrics import entity_scores, format_scores
 from training.plots import plot_history
@@ -63,7 +62,7 @@ def images_for(model, sentences, args, what: str):
 
     cache = None
     if getattr(args, "feature_cache", None):
-        cache = FeatureCache(args.feature_cache, model.config, SaliencyCrops.name)
+        cache = FeatureCache(args.feature_cache, model.config, model.config.proposer)
     images = tweet_images(model, sentences, args.images, cache, getattr(args, "workers", 0))
     log.info("%s %s", what, images.counts)
     return images
@@ -84,16 +83,42 @@ def test_report(model, tokenizer, test_sets: dict[str, list], out_prefix: Path, 
     return report
 
 
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number between 0 and 1")
+    return value
+
+
+def text_encoder_layers(config: MLNetConfig) -> int:
+    """Layer count of the config's text encoder."""
+    from mlnet_ros.model.pretrained import text_encoder_config
+
+    return text_encoder_config(config).num_hidden_layers
+
+
 def config_from_args(args) -> MLNetConfig:
     """The architecture of --preset (and the ablation switches), or that of the --init checkpoint."""
     if getattr(args, "init", None) is None:
         config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
         config.use_char_rnn = not args.no_char
         config.use_fusion = not args.no_fusion
+        if args.text_layers is not None:
+            layers = text_encoder_layers(config)
+            if not 0 <= args.text_layers <= layers:
+                raise UsageError(f"--text-layers {args.text_layers}: the text encoder has {layers} layers")
+            config.text_trainable_layers = args.text_layers
+        if args.proposer is not None:
+            config.proposer = args.proposer
         return config
-    if args.text_encoder or args.backbone or args.backbone_weights or args.no_char or args.no_fusion:
+    if (args.text_encoder or args.backbone or args.backbone_weights or args.no_char or args.no_fusion
+            or args.text_layers is not None or args.proposer is not None):
         raise UsageError("--init: the architecture and base weights come from the checkpoint; drop --text-encoder, "
-                         "--backbone, --backbone-weights, --no-char and --no-fusion")
+                         "--backbone, --backbone-weights, --text-layers, --proposer, --no-char and --no-fusion")
     config = read_config(args.init)[0]
     if config.preset != args.preset:
         raise UsageError(f"--init {args.init}: a checkpoint of preset {config.preset!r}; add --preset {config.preset}")
@@ -121,7 +146,8 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
     set_seed(args.seed)
     train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed,
-                             precision=args.precision)
+                             precision=args.precision, speech_share=args.speech_share,
+                             speech_filler_rate=args.speech_fillers, speech_repeat_rate=args.speech_repeats)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
         from mlnet_ros.model.pretrained import build_model
@@ -251,7 +277,7 @@ def command_pretrain(args) -> None:
         feature_model.backbone.to(device)
         if captions:
             detector = DetectorCrops(args.detector, args.detector_weights) if args.detector else None
-            name = detector.name if detector else SaliencyCrops.name
+            name = detector.name if detector else config.proposer
             cache = FeatureCache(args.feature_cache, config, name) if args.feature_cache else None
             corpus = caption_images(feature_model, captions, cache, args.workers, detector)
         else:
@@ -318,6 +344,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--backbone-weights", type=Path, metavar="FILE",
                        help="paper preset: a torchvision state dict of --backbone (.pt/.pth, loaded with "
                             "weights_only=True, or .safetensors)")
+        p.add_argument("--text-layers", type=int, metavar="N",
+                       help="top text-encoder layers to fine-tune (default: the preset's; embedded 3 of 6)")
+        p.add_argument("--proposer", choices=PROPOSERS,
+                       help="region proposer of the image crops, recorded in the checkpoint (default saliency)")
 
     def add_device_options(p):
         p.add_argument("--device", default="auto", help="auto (a GPU if there is one), cpu, cuda or cuda:N")
@@ -349,6 +379,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--head-lr", type=float, default=1e-3)
         p.add_argument("--seed", type=int, default=13)
         p.add_argument("--visual", type=int, default=0, help="generated visual-disambiguation pairs to mix in")
+        p.add_argument("--speech-share", type=fraction, default=0.0, metavar="P",
+                       help="share of training sentences drawn anew each epoch in spoken form: lower-cased, "
+                            "punctuation removed (default 0: none)")
+        p.add_argument("--speech-fillers", type=fraction, default=0.3, metavar="P",
+                       help="chance that a spoken-form sentence also gets one or two fillers (default 0.3)")
+        p.add_argument("--speech-repeats", type=fraction, default=0.2, metavar="P",
+                       help="chance that a spoken-form sentence also repeats one word (default 0.2)")
         p.add_argument("--limit", type=int, help="only the first N sentences per file (smoke tests); skips test")
         add_images_option(p)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from mlnet_ros.core.labels import entity_spans, repair_bio
 from training.data import DataError, Sentence, dataset_file
 
+ASCII_SPACE = " \r\n\v\f"
 DATASETS = ("twitter2015", "twitter2017")  # shorthands for <data dir>/<name>/<split>.txt
 TAG_PATTERN = re.compile(r"O|[BI]-\S+")
 log = logging.getLogger("training")
@@ -62,7 +63,8 @@ def read_tagged_file(path: Path, types: Collection[str] | None = None, types_nam
             if line.startswith("IMGID:"):
                 image_id = line[len("IMGID:"):].strip() or None
             continue
-        fields = [f.strip() for f in line.split("\t")] if "\t" in line else line.split()
+        # ASCII whitespace only: Twitter-2015 has a token that is a no-break space (U+00A0)
+        fields = [f.strip(ASCII_SPACE) for f in line.split("\t")] if "\t" in line else line.split()
         if not fields[0]:
             raise DataError(f"{path}:{number}: no token before the tag ({line.strip()!r})")
         tag = fields[-1] if len(fields) > 1 else "O"

@@ -13,20 +13,21 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from mlnet_ros.inference.image_crops import image_crops
-from mlnet_ros.inference.region_proposals import SaliencyProposer
+from mlnet_ros.inference.region_proposals import proposer_for
 from training.feature_cache import FeatureCache
 
 log = logging.getLogger("training")
 IMAGES_PER_BATCH = 8
 
 
-class SaliencyCrops:
-    """The global image + s spectral-residual saliency crops (what the recognizer uses); no crop labels."""
+class ProposerCrops:
+    """The global image + s crops of a named region proposer (what the recognizer uses); no crop labels."""
 
-    name = "saliency"
+    def __init__(self, name: str):
+        self.name, self.proposer = name, proposer_for(name)
 
     def __call__(self, rgb: np.ndarray, count: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        crops, _ = image_crops(rgb, SaliencyProposer(), count)
+        crops, _ = image_crops(rgb, self.proposer, count)
         return torch.from_numpy(crops), None
 
 
@@ -77,7 +78,7 @@ class ImageFeatures:
 def extract_features(model, paths: list[Path], cache: FeatureCache | None = None, workers: int = 0,
                      cropper=None) -> ImageFeatures:
     """Features of each image file from ``model``'s frozen backbone (on the backbone's device)."""
-    cropper = cropper or SaliencyCrops()
+    cropper = cropper or ProposerCrops(model.config.proposer)
     device = model.backbone.mean.device
     loader = DataLoader(DecodedImages(paths, cropper, model.config.num_crops, cache), batch_size=IMAGES_PER_BATCH,
                         num_workers=workers, collate_fn=list)

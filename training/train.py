@@ -32,6 +32,7 @@ from training.label_set import carry_weights
 from training.metrics import entity_scores
 from training.objective import NerObjective, batch_features
 from training.resume import Progress, TrainingParts, examples_fingerprint, load_state, save_state
+from training.speech_form import SpeechAugmentation, augment
 from training.tensorboard_log import TrainingLog
 from training.tweet_images import TweetImages, sentence_regions
 from training.visual_check import VisualSet
@@ -49,6 +50,16 @@ class TrainSettings:
     match_weight: float = 1.0
     seed: int = 13
     precision: str = "fp32"  # fp32, bf16 or fp16 (autocast; see training.devices)
+    speech_share: float = 0.0  # share of sentences re-drawn each epoch in spoken form (see training.speech_form)
+    speech_filler_rate: float = 0.3
+    speech_repeat_rate: float = 0.2
+
+    def speech_augmentation(self) -> SpeechAugmentation | None:
+        """The spoken-form augmentation of these settings, or None when ``speech_share`` is 0."""
+        if not self.speech_share:
+            return None
+        return SpeechAugmentation(self.speech_share, filler_rate=self.speech_filler_rate,
+                                  repeat_rate=self.speech_repeat_rate)
 
 
 def set_seed(seed: int) -> None:
@@ -96,6 +107,16 @@ def predict_tags(
     regions = sentence_regions(model, images, len(sentences))
     taggings = tag_words(runner, tokenizer, [s.tokens for s in sentences], regions)
     return [t.tags for t in taggings]
+
+
+def spoken_share(pairs: list[tuple[list[str], list[str]]], speech: SpeechAugmentation | None,
+                 rng: random.Random) -> list[tuple[list[str], list[str]]]:
+    """(tokens, tags) pairs with ``speech.share`` of them in spoken form (same order and length); a
+    sentence that the spoken form would leave empty (punctuation only) stays as written."""
+    if speech is None:
+        return pairs
+    spoken = augment([Sentence(None, list(tokens), list(tags)) for tokens, tags in pairs], speech, rng)
+    return [(s.tokens, s.tags) if s.tokens else pair for s, pair in zip(spoken, pairs, strict=True)]
 
 
 def train(
@@ -150,10 +171,21 @@ def train(
     model.to(device)
     objective = distributed.wrap(NerObjective(model, settings.match_weight), device)
     scaler = precision.grad_scaler()
-    examples = make_examples(tokenizer, config, [(s.tokens, s.tags) for s in train_sentences], tweet_rows)
-    if visual is not None:
-        examples += make_examples(tokenizer, config, list(zip(visual.tokens, visual.tags, strict=True)), visual.image,
-                                  visual.match)
+    speech = settings.speech_augmentation()
+    twitter_pairs = [(s.tokens, s.tags) for s in train_sentences]
+    visual_pairs = list(zip(visual.tokens, visual.tags, strict=True)) if visual is not None else []
+
+    def epoch_examples(epoch: int) -> list:
+        """The training examples of ``epoch`` (0: as written); with speech augmentation, a new spoken share each epoch."""
+        speech_rng = random.Random(f"speech-{settings.seed}-{epoch}")
+        chosen = speech if epoch else None
+        examples = make_examples(tokenizer, config, spoken_share(twitter_pairs, chosen, speech_rng), tweet_rows)
+        if visual is not None:
+            examples += make_examples(tokenizer, config, spoken_share(visual_pairs, chosen, speech_rng), visual.image,
+                                      visual.match)
+        return examples
+
+    examples = epoch_examples(0)
     rng = random.Random(settings.seed)
     steps_per_epoch = len(batches(examples, settings.batch_size, random.Random(0)))
     optimizer, scheduler = optimizer_for(model, settings, steps_per_epoch * settings.epochs)
@@ -171,6 +203,8 @@ def train(
     for epoch in range(progress.epoch + 1, settings.epochs + 1):
         model.train()
         started = time.time()
+        if speech is not None:
+            examples = epoch_examples(epoch)
         bar = tqdm(batches(examples, settings.batch_size, rng), desc=f"epoch {epoch}", mininterval=30,
                    disable=not distributed.is_main)
         for batch in bar:
@@ -206,6 +240,7 @@ def train(
             info = {"command": command, "best_epoch": epoch, "valid_f1": round(valid_f1, 2),
                     "settings": settings.__dict__, "train_sentences": len(train_sentences),
                     "visual_pairs": len(visual.tokens) if visual else 0, "init": init_training,
+                    "speech_augmentation": speech.to_dict() if speech else None,
                     "processes": distributed.world_size}
             if distributed.is_main:
                 save_checkpoint(model, out_dir, info)

@@ -2,11 +2,14 @@
 
 Sentences put a made-up, type-ambiguous name into an image-referring template ("I saw Kelso
 yesterday"); the paired photo decides the type: a person → PER, a place or sky → LOC, a logo or
-rocket → ORG, an object or animal → MISC. Mismatched pairs join an image-unrelated sentence (no
-entities, or a real Twitter training sentence with its gold tags) with a random photo: the matching
-gate should close. Photos come from scikit-image's bundled samples plus drawn scenes, with random
-crops, flips and colour changes. Train and test use disjoint names, templates, unrelated sentences
-and augmentations.
+rocket → ORG, an object or animal → MISC. Half of these *matched* pairs are *mixed*: the sentence
+also names an entity that its text decides ("This is Kelso from NASA"; in training also a real
+Twitter sentence with its gold tags), so the image is evidence for one entity only. *Mismatched*
+pairs join an image-unrelated sentence (no entities, or, in training, a real Twitter sentence with
+its gold tags: real-photo negatives, as many as the matched pairs) with a random photo: the
+matching gate should close. Photos come from scikit-image's bundled samples plus drawn scenes, with
+random crops, flips and colour changes. Train and test use disjoint names, templates, context
+entities, unrelated sentences and augmentations.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import torch
 
 from mlnet_ros.core.labels import ENTITY_TYPES
 from mlnet_ros.inference.image_crops import image_crops
-from mlnet_ros.inference.region_proposals import SaliencyProposer
+from mlnet_ros.inference.region_proposals import proposer_for
 
 TEST_NAMES = ["Avalon", "Brisco", "Caspian", "Delmar", "Emrys", "Faro", "Garnet", "Hollis", "Indra", "Jessup",
               "Kerrow", "Linden", "Mabry", "Norcross", "Ottoline"]
@@ -126,65 +129,128 @@ def augment(image: np.ndarray, rng: random.Random) -> np.ndarray:
     return np.ascontiguousarray(np.clip(patch, 0, 255).astype(np.uint8))
 
 
+# Entities whose type the text decides, with the words that introduce them; train and test are disjoint.
+CONTEXT_ENTITIES = {
+    "train": {
+        "PER": ["Tom Hanks", "Barack Obama", "Serena Williams", "Lionel Messi", "Taylor Swift", "Oprah Winfrey",
+                "Angela Merkel", "Roger Federer", "Emma Watson", "LeBron James", "Bill Gates", "Shakira"],
+        "ORG": ["NASA", "Google", "Microsoft", "UNICEF", "BBC", "CNN", "Toyota", "Nike", "FIFA", "Starbucks",
+                "Samsung", "Netflix"],
+        "LOC": ["Berlin", "Paris", "Tokyo", "London", "Texas", "Kenya", "Brazil", "New York", "California", "Sydney",
+                "Madrid", "Seattle"],
+        "MISC": ["iPhone", "Christmas", "Olympics", "Super Bowl", "Oscars", "World Cup", "Halloween", "PlayStation",
+                 "Grammys", "Android", "Easter", "Xbox"],
+    },
+    "test": {
+        "PER": ["Meryl Streep", "Usain Bolt", "Rihanna", "Kobe Bryant", "Malala Yousafzai", "Jeff Bezos"],
+        "ORG": ["Greenpeace", "Volkswagen", "Reuters", "Intel", "Adidas", "UNESCO"],
+        "LOC": ["Lisbon", "Nairobi", "Oslo", "Peru", "Toronto", "Vietnam"],
+        "MISC": ["Thanksgiving", "Wimbledon", "Kindle", "Eurovision", "Diwali", "Nintendo"],
+    },
+}
+CONTEXT_LEADS = {
+    "train": {"PER": ["with", "next to", "and", "together with"], "ORG": ["from", "who works at", "on behalf of"],
+              "LOC": ["in", "near", "on a trip to"], "MISC": ["at the", "during the", "with a new"]},
+    "test": {"PER": ["alongside", "beside"], "ORG": ["of", "working for"], "LOC": ["somewhere in", "back in"],
+             "MISC": ["before the", "with my"]},
+}
+KINDS = ("plain", "mixed", "mismatched")
+
+
 @dataclass
 class VisualSet:
-    """Generated pairs of one split: ``image`` indexes rows of ``features``."""
+    """Generated pairs of one split: ``image`` indexes rows of ``features``; ``kind`` is one of KINDS."""
 
     tokens: list[list[str]]
     tags: list[list[str]]
     image: list[int]
     match: list[float]  # 1 = image-referring sentence with its photo, 0 = mismatched pair
     features: torch.Tensor  # (images, s+1, C, grid, grid) frozen backbone features, float16
+    kind: list[str]
 
 
-def build_visual_set(
-    model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None
-) -> VisualSet:
-    """``size`` pairs (two thirds matched) with backbone features from ``model``'s frozen backbone.
+def entity_tags(words: list[str], kind: str) -> list[str]:
+    return [f"B-{kind}"] + [f"I-{kind}"] * (len(words) - 1)
 
-    Mismatched pairs use the split's unrelated sentences and, when given, ``other_texts`` (e.g.
-    Twitter training sentences with their gold tags), alternately.
-    """
-    rng = random.Random(f"{split}-{seed}")
+
+def image_sentence(rng: random.Random, split: str, kind: str) -> tuple[list[str], list[str]]:
+    """An image-referring template around a made-up name whose type ``kind`` only the photo reveals."""
+    name = rng.choice(names(split)).split()
+    before, after = (part.split() for part in rng.choice(TEMPLATES[split]).split("{}"))
+    return before + name + after, ["O"] * len(before) + entity_tags(name, kind) + ["O"] * len(after)
+
+
+def context_phrase(rng: random.Random, split: str) -> tuple[list[str], list[str]]:
+    """Words that name an entity the text decides, e.g. "from NASA" (ORG)."""
+    kind = rng.choice(ENTITY_TYPES)
+    lead = rng.choice(CONTEXT_LEADS[split][kind]).split()
+    entity = rng.choice(CONTEXT_ENTITIES[split][kind]).split()
+    return lead + entity, ["O"] * len(lead) + entity_tags(entity, kind)
+
+
+def photo_pool(model, split: str, seed: int, rng: random.Random) -> tuple[list[str], torch.Tensor]:
+    """Augmented variants of the base photos: their types and (images, s+1, C, grid, grid) float16 features."""
     sources = base_images(random.Random(seed))
     variants_per_source = 6 if split == "train" else 2
-    pool_types, pool_features = [], []
-    proposer = SaliencyProposer()
+    types, features = [], []
+    proposer = proposer_for(model.config.proposer)
     device = model.backbone.mean.device
     for kind in ENTITY_TYPES:
         for source in sources[kind]:
             for _ in range(variants_per_source):
                 crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
-                pool_features.append(model.backbone_features(torch.from_numpy(crops[None]).to(device))[0].half().cpu())
-                pool_types.append(kind)
-    result = VisualSet([], [], [], [], torch.stack(pool_features))
-    split_names = names(split)
+                features.append(model.backbone_features(torch.from_numpy(crops[None]).to(device))[0].half().cpu())
+                types.append(kind)
+    return types, torch.stack(features)
+
+
+def build_visual_set(
+    model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None
+) -> VisualSet:
+    """``size`` pairs with backbone features from ``model``'s frozen backbone: half matched (of which
+    half mixed), half mismatched.
+
+    Mixed pairs join the image-referring sentence with a context phrase or, when given, one of
+    ``other_texts`` (e.g. Twitter training sentences with their gold tags). Mismatched pairs use
+    ``other_texts`` for three in four (real-photo negatives), else the split's unrelated sentences.
+    """
+    rng = random.Random(f"{split}-{seed}")
+    pool_types, features = photo_pool(model, split, seed, rng)
+    result = VisualSet([], [], [], [], features, [])
     for i in range(size):
         image = rng.randrange(len(pool_types))
-        if i % 3 == 2:
-            if other_texts and i % 2:
+        if i % 2:
+            if other_texts and rng.random() < 0.75:
                 words, tags = rng.choice(other_texts)
             else:
                 words = rng.choice(UNRELATED[split]).split()
                 tags = ["O"] * len(words)
-            result.tokens.append(words)
-            result.tags.append(tags)
-            result.match.append(0.0)
+            kind, match = "mismatched", 0.0
         else:
-            name = rng.choice(split_names).split()
-            before, after = rng.choice(TEMPLATES[split]).split("{}")
-            words = before.split() + name + after.split()
-            kind = pool_types[image]
-            tags = ["O"] * len(before.split()) + [f"B-{kind}"] + [f"I-{kind}"] * (len(name) - 1) + ["O"] * len(after.split())
-            result.tokens.append(words)
-            result.tags.append(tags)
-            result.match.append(1.0)
+            words, tags = image_sentence(rng, split, pool_types[image])
+            kind, match = "plain", 1.0
+            if i % 4 == 2:
+                kind = "mixed"
+                if other_texts and rng.random() < 0.5:
+                    extra_words, extra_tags = rng.choice(other_texts)
+                    joint = [","]  # a tweet is a sentence of its own
+                else:
+                    extra_words, extra_tags = context_phrase(rng, split)
+                    joint = []
+                if rng.random() < 0.5 or not joint:
+                    words, tags = words + joint + list(extra_words), tags + ["O"] * len(joint) + list(extra_tags)
+                else:
+                    words, tags = list(extra_words) + joint + words, list(extra_tags) + ["O"] + tags
+        result.tokens.append(list(words))
+        result.tags.append(list(tags))
         result.image.append(image)
+        result.match.append(match)
+        result.kind.append(kind)
     return result
 
 
 def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
-    """F1 on the matched (image-referring) pairs with and without their images; gate closing rates."""
+    """F1 on the plain and mixed matched pairs with and without their images; gate rates."""
     from mlnet_ros.inference.backends.torch_runner import TorchRunner
     from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
@@ -192,18 +258,28 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     runner = TorchRunner(model, next(model.parameters()).device)  # eval mode before the image layers run too
     with torch.inference_mode():
         regions = model.regions_from_features(visual.features.to(next(model.parameters()).device).float()).cpu().numpy()
-    matched = [i for i, m in enumerate(visual.match) if m == 1.0]
-    mismatched = [i for i, m in enumerate(visual.match) if m == 0.0]
-    gold = [visual.tags[i] for i in matched]
-    with_image = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [regions[visual.image[i]] for i in matched])
-    text_only = tag_words(runner, tokenizer, [visual.tokens[i] for i in matched], [None] * len(matched))
-    unrelated = tag_words(runner, tokenizer, [visual.tokens[i] for i in mismatched],
-                          [regions[visual.image[i]] for i in mismatched])
+
+    def tagged(indices: list[int], with_image: bool):
+        return tag_words(runner, tokenizer, [visual.tokens[i] for i in indices],
+                         [regions[visual.image[i]] if with_image else None for i in indices])
+
+    def f1(indices: list[int], taggings) -> float:
+        gold = [visual.tags[i] for i in indices]
+        return round(entity_scores(gold, [t.tags for t in taggings])["overall"]["f1"], 2)
+
+    by_kind = {kind: [i for i, k in enumerate(visual.kind) if k == kind] for kind in KINDS}
+    plain, mixed, mismatched = by_kind["plain"], by_kind["mixed"], by_kind["mismatched"]
+    with_image = tagged(plain, True)
+    mixed_with_image = tagged(mixed, True)
+    unrelated = tagged(mismatched, True)
     return {
-        "matched_pairs": len(matched),
+        "matched_pairs": len(plain),
+        "mixed_pairs": len(mixed),
         "mismatched_pairs": len(mismatched),
-        "f1_with_image": round(entity_scores(gold, [t.tags for t in with_image])["overall"]["f1"], 2),
-        "f1_text_only": round(entity_scores(gold, [t.tags for t in text_only])["overall"]["f1"], 2),
-        "gate_open_on_matched_pct": round(100 * float(np.mean([t.image_used for t in with_image])), 1),
+        "f1_with_image": f1(plain, with_image),
+        "f1_text_only": f1(plain, tagged(plain, False)),
+        "mixed_f1_with_image": f1(mixed, mixed_with_image),
+        "mixed_f1_text_only": f1(mixed, tagged(mixed, False)),
+        "gate_open_on_matched_pct": round(100 * float(np.mean([t.image_used for t in with_image + mixed_with_image])), 1),
         "gate_closed_on_mismatched_pct": round(100 * float(np.mean([not t.image_used for t in unrelated])), 1),
     }

@@ -8,6 +8,9 @@ from typing import ClassVar
 
 from mlnet_ros.core.labels import LABELS
 
+# Region proposers a model can be trained with (built by mlnet_ros.inference.region_proposals).
+PROPOSERS = ("saliency", "saliency+people")
+
 
 @dataclass
 class MLNetConfig:
@@ -37,6 +40,7 @@ class MLNetConfig:
     image_intermediate: int
     cross_heads: int
     match_hidden: int = 64  # hidden width of the image–text matching head
+    proposer: str = "saliency"  # region proposer of the s crops, one of PROPOSERS
     char_embedding: int = 32
     char_hidden: int = 50  # per direction of the char BiLSTM
     use_char_rnn: bool = True  # False = ablation "w/o Mtla."
@@ -64,6 +68,10 @@ class MLNetConfig:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+    def __post_init__(self):
+        if self.proposer not in PROPOSERS:
+            raise ValueError(f"unknown region proposer {self.proposer!r} (choose from {', '.join(PROPOSERS)})")
 
     @property
     def cells_per_crop(self) -> int:

@@ -1,7 +1,9 @@
 """Region proposers: the top-s salient boxes of an image (paper §3.1).
 
 Every proposer returns exactly ``s`` boxes (padding with fixed fallback boxes when it finds
-fewer), so the model always sees s + 1 crops.
+fewer), so the model always sees s + 1 crops. A checkpoint names its proposer (``PROPOSERS``,
+built by ``proposer_for``): ``saliency`` (spectral residual) or ``saliency+people`` (OpenCV's
+built-in HOG people detector first, then the salient boxes that do not overlap a person).
 """
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from mlnet_ros.core.config import PROPOSERS
 from mlnet_ros.core.results import Box
 
 MIN_SIDE = 16
@@ -51,7 +54,8 @@ def _clip(x0: float, y0: float, x1: float, y1: float, height: int, width: int) -
 class SaliencyProposer:
     """Class-agnostic proposals from OpenCV's spectral-residual saliency map; needs no weights."""
 
-    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+    def salient(self, rgb: np.ndarray) -> list[Box]:
+        """Every salient box found, most salient first."""
         height, width = rgb.shape[:2]
         detector = cv2.saliency.StaticSaliencySpectralResidual_create()
         ok, saliency = detector.computeSaliency(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -68,7 +72,72 @@ class SaliencyProposer:
                 if box is not None:
                     boxes.append((float(saliency[labels == i].sum()), box))
         boxes.sort(key=lambda item: -item[0])
-        return pad_boxes([b for _, b in boxes], count, height, width)
+        return [b for _, b in boxes]
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        return pad_boxes(self.salient(rgb), count, height, width)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    width = max(0, min(a.x + a.width, b.x + b.width) - max(a.x, b.x))
+    height = max(0, min(a.y + a.height, b.y + b.height) - max(a.y, b.y))
+    shared = width * height
+    return shared / float(a.width * a.height + b.width * b.height - shared)
+
+
+class PeopleProposer:
+    """Standing or walking people from OpenCV's built-in HOG + linear SVM detector (no weights file),
+    on the image scaled to at most ``max_side`` pixels; best-scoring first, at most ``count``."""
+
+    def __init__(self, max_side: int = 480, min_score: float = 0.3):
+        self.max_side, self.min_score = max_side, min_score
+        self.hog = cv2.HOGDescriptor()
+        self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, rgb: np.ndarray, count: int) -> list[Box]:
+        """The people found (possibly fewer than ``count``), best first."""
+        height, width = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        if min(small.shape[:2]) < 128:
+            return []
+        rects, scores = self.hog.detectMultiScale(small, winStride=(8, 8), padding=(16, 16), scale=1.05)
+        found = sorted(zip(np.ravel(scores).tolist(), [tuple(r) for r in rects], strict=True), reverse=True)
+        boxes = [_clip(x / scale, y / scale, (x + w) / scale, (y + h) / scale, height, width)
+                 for score, (x, y, w, h) in found if score >= self.min_score]
+        return [b for b in boxes if b is not None][:count]
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        return pad_boxes(self.detect(rgb, count), count, height, width)
+
+
+class PeopleThenSaliencyProposer:
+    """People first (``PeopleProposer``), then the salient boxes that overlap no person (IoU < 0.5)."""
+
+    def __init__(self):
+        self.people, self.saliency = PeopleProposer(), SaliencyProposer()
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        boxes = self.people.detect(rgb, count)
+        for box in self.saliency.salient(rgb):
+            if len(boxes) >= count:
+                break
+            if all(overlap(box, taken) < 0.5 for taken in boxes):
+                boxes.append(box)
+        return pad_boxes(boxes, count, height, width)
+
+
+def proposer_for(name: str) -> RegionProposer:
+    """The proposer a checkpoint or node parameter names (one of ``PROPOSERS``)."""
+    if name == "saliency":
+        return SaliencyProposer()
+    if name == "saliency+people":
+        return PeopleThenSaliencyProposer()
+    raise ValueError(f"unknown region proposer {name!r} (choose from {', '.join(PROPOSERS)})")
 
 
 class TorchvisionDetectorProposer:

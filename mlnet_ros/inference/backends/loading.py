@@ -13,7 +13,7 @@ from mlnet_ros.inference.backends.errors import BackendUnavailable
 from mlnet_ros.inference.bundle import TOKENIZER_FILE, is_bundle, verify_bundle
 from mlnet_ros.inference.export_format import Export, ExportError, checkpoint_hash, default_export_dir, verify_export
 from mlnet_ros.inference.pipeline import EntityRecognizer
-from mlnet_ros.inference.region_proposals import SaliencyProposer
+from mlnet_ros.inference.region_proposals import proposer_for
 from mlnet_ros.inference.runner import Runner
 
 
@@ -68,8 +68,9 @@ def graphs_and_tokenizer(model_dir: Path, export_if_missing: bool) -> tuple[Expo
 
 
 def recognizer(model_dir: Path, runner: Runner, tokenizer: WordPieceTokenizer, backend: str) -> EntityRecognizer:
-    """The pipeline around ``runner``, named after the model directory, with saliency region proposals."""
-    return EntityRecognizer(runner, tokenizer, Path(model_dir).resolve().name, backend, SaliencyProposer())
+    """The pipeline around ``runner``, named after the model directory, with the model's region proposer."""
+    return EntityRecognizer(runner, tokenizer, Path(model_dir).resolve().name, backend,
+                            proposer_for(runner.config.proposer))
 
 
 def load_torch(model_dir: Path, device: str) -> EntityRecognizer:

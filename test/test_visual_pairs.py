@@ -1,0 +1,84 @@
+"""Generated visual pairs (plain, mixed, mismatched with real photos) and the region proposers."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+from support.tiny_models import tiny_config, tiny_text_encoder
+
+from mlnet_ros.core.config import MLNetConfig, embedded_config
+from mlnet_ros.core.labels import entity_spans
+from mlnet_ros.inference.region_proposals import (PeopleProposer, PeopleThenSaliencyProposer, SaliencyProposer,
+                                                  overlap, proposer_for)
+from mlnet_ros.model.pretrained import build_model
+from training.visual_check import CONTEXT_ENTITIES, build_visual_set, evaluate_visual
+
+TWEETS = [("RT @ana : Obama visits Berlin".split(), "O O O B-PER O B-LOC".split()),
+          ("Apple opens in Paris today".split(), "B-ORG O O B-LOC O".split())]
+
+
+@pytest.fixture(scope="module")
+def feature_model(tmp_path_factory):
+    return build_model(tiny_config(tiny_text_encoder(tmp_path_factory.mktemp("bert"))))
+
+
+def test_pairs_are_half_matched_half_of_those_mixed_and_negatives_use_real_sentences(feature_model):
+    pairs = build_visual_set(feature_model, "test", 80, 3, TWEETS)
+    kinds = {kind: pairs.kind.count(kind) for kind in ("plain", "mixed", "mismatched")}
+    assert kinds == {"plain": 20, "mixed": 20, "mismatched": 40}
+    for tokens, tags, kind, match, image in zip(pairs.tokens, pairs.tags, pairs.kind, pairs.match, pairs.image,
+                                                strict=True):
+        assert len(tokens) == len(tags) and 0 <= image < len(pairs.features)
+        assert match == (0.0 if kind == "mismatched" else 1.0)
+        entities = entity_spans(tags)
+        if kind == "plain":
+            assert len(entities) == 1
+        if kind == "mixed":  # the photo's made-up name and at least one entity the text decides
+            assert len(entities) >= 2
+    negatives = [(t, g) for t, g, k in zip(pairs.tokens, pairs.tags, pairs.kind, strict=True) if k == "mismatched"]
+    assert sum(pair in TWEETS for pair in negatives) >= len(negatives) // 2  # real sentences with their gold tags
+    again = build_visual_set(feature_model, "test", 80, 3, TWEETS)
+    assert again.tokens == pairs.tokens and again.tags == pairs.tags and again.image == pairs.image
+
+
+def test_context_entities_of_train_and_test_are_disjoint():
+    for kind, train_names in CONTEXT_ENTITIES["train"].items():
+        assert not set(train_names) & set(CONTEXT_ENTITIES["test"][kind])
+
+
+def test_visual_check_reports_plain_mixed_and_gate_figures(feature_model, tmp_path):
+    from mlnet_ros.model.pretrained import load_tokenizer
+
+    pairs = build_visual_set(feature_model, "test", 24, 5)
+    result = evaluate_visual(feature_model, load_tokenizer(feature_model.config), pairs)
+    assert result["matched_pairs"] == 6 and result["mixed_pairs"] == 6 and result["mismatched_pairs"] == 12
+    for key in ("f1_with_image", "f1_text_only", "mixed_f1_with_image", "mixed_f1_text_only",
+                "gate_open_on_matched_pct", "gate_closed_on_mismatched_pct"):
+        assert 0.0 <= result[key] <= 100.0
+
+
+def test_people_proposer_finds_the_astronaut_and_leads_the_merged_proposals():
+    photo = skimage.data.astronaut()
+    people = PeopleProposer().detect(photo, 3)
+    assert people, "HOG found no person in skimage's astronaut photo"
+    merged = PeopleThenSaliencyProposer().propose(photo, 3)
+    assert len(merged) == 3 and merged[: len(people)] == people
+    for box in merged[len(people):]:
+        assert all(overlap(box, person) < 0.5 for person in people)
+
+
+def test_people_proposer_pads_when_nobody_is_there():
+    flat = np.full((300, 400, 3), 128, np.uint8)
+    assert PeopleProposer().detect(flat, 3) == []
+    assert len(PeopleThenSaliencyProposer().propose(flat, 3)) == 3
+
+
+def test_proposer_is_named_by_the_config_and_unknown_names_are_refused():
+    assert isinstance(proposer_for(embedded_config().proposer), SaliencyProposer)
+    assert isinstance(proposer_for("saliency+people"), PeopleThenSaliencyProposer)
+    with pytest.raises(ValueError, match="unknown region proposer 'yolo'"):
+        proposer_for("yolo")
+    values = {k: v for k, v in __import__("json").loads(embedded_config().to_json()).items() if k != "proposer"}
+    assert MLNetConfig.from_dict(values).proposer == "saliency"  # checkpoints from before the field
+    with pytest.raises(ValueError, match="unknown region proposer"):
+        MLNetConfig.from_dict({**values, "proposer": "yolo"})
