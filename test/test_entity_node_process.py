@@ -8,6 +8,7 @@ import array
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from lifecycle_msgs.srv import GetState
 from sensor_msgs.msg import CompressedImage
@@ -15,6 +16,8 @@ from std_msgs.msg import String
 from support.node_process import NAMESPACE
 from support.paths import MODEL_DIR
 from support.ros_client import ASTRONAUT, SENTENCE, best_effort_publisher, check_spans, entity_pairs, wait_for
+
+from mlnet_ros.ros.image_msgs import image_to_rgb
 
 pytestmark = [pytest.mark.ros, pytest.mark.slow]
 
@@ -58,7 +61,8 @@ def test_node_process_answers_under_a_namespace(start_node, client):
             90.0,
         ), node.output()
         assert "Loaded model" in node.output() and "backend" in node.output()
-        compressed_pub.publish(compressed_astronaut(client.node.get_clock().now().to_msg()))
+        frame = compressed_astronaut(client.node.get_clock().now().to_msg())
+        compressed_pub.publish(frame)
         assert client.wait_diagnostic("images_received", 1), node.output()
         answer = client.say(SENTENCE, timeout=60.0)
         # A frame whose header claims 100000 x 100000 and a transcript over the limit: both
@@ -81,6 +85,12 @@ def test_node_process_answers_under_a_namespace(start_node, client):
     assert wait_for(lambda: client.debug_images, 10.0), "no entities/debug_image"
     debug = client.debug_images[-1]
     assert (debug.width, debug.height, debug.encoding) == (512, 512, "rgb8")
+    assert debug.header.frame_id == frame.header.frame_id and debug.header.stamp == frame.header.stamp
+    overlay = image_to_rgb(debug)
+    decoded = cv2.cvtColor(cv2.imdecode(np.frombuffer(bytes(frame.data), np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    assert overlay.shape == decoded.shape == (512, 512, 3)
+    corner = overlay[:10, :100].astype(int)  # the gate line: light text on a black background
+    assert (corner.sum(axis=2) == 0).mean() > 0.3 and corner.max() > 150, "no gate score in the corner"
 
     # A transcript publisher with an incompatible QoS: warned once, clearly, with the fix.
     for _ in range(2):

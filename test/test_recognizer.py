@@ -22,13 +22,15 @@ def test_split_words_keeps_offsets():
                                         ".", "Louis", "!", "!", "https://t.co/x1", "ok", "?"]
 
 
-def test_cell_boxes_follow_the_grid_of_the_regions():
-    crops = (Box(0, 0, 300, 300), Box(30, 60, 90, 120))
-    three_by_three = ImageFeatures(np.zeros((2, 9, 4), np.float32), crops, 300, 300)
-    assert three_by_three.cell_box(0, 8) == Box(200, 200, 100, 100)
-    assert three_by_three.region_box(9 + 4) == Box(60, 100, 30, 40)  # crop 1, centre cell
-    seven_by_seven = ImageFeatures(np.zeros((2, 49, 4), np.float32), crops, 300, 300)
-    assert seven_by_seven.cell_box(0, 48) == Box(257, 257, 43, 43) == seven_by_seven.region_box(48)
+def test_an_entity_points_at_the_proposal_crop_its_words_attend_to_most():
+    crops = (Box(0, 0, 300, 300), Box(30, 60, 90, 120), Box(150, 10, 100, 100))
+    image = ImageFeatures(np.zeros((3, 4, 8), np.float32), crops, 300, 300)
+    attention = np.zeros((2, 12), np.float32)  # two words, three crops of four cells
+    attention[0, 0:4] = 0.2  # the global image gets the most weight, but is not a proposal
+    attention[0, 5] = 0.1
+    attention[1, 8:10] = 0.08
+    assert image.attended_crop(attention) == crops[2]  # 0.16 over the two words against 0.1
+    assert image.attended_crop(attention[:1]) == crops[1]
 
 
 @pytest.fixture(scope="module")

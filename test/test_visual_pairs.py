@@ -8,13 +8,18 @@ from support.tiny_models import tiny_config, tiny_text_encoder
 
 from mlnet_ros.core.config import MLNetConfig, embedded_config
 from mlnet_ros.core.labels import entity_spans
-from mlnet_ros.inference.region_proposals import (PeopleProposer, PeopleThenSaliencyProposer, SaliencyProposer,
-                                                  overlap, proposer_for)
+from mlnet_ros.inference.region_proposals import (
+    PeopleProposer,
+    PeopleThenSaliencyProposer,
+    SaliencyProposer,
+    overlap,
+    proposer_for,
+)
 from mlnet_ros.model.pretrained import build_model
 from training.visual_check import CONTEXT_ENTITIES, build_visual_set, evaluate_visual
 
-TWEETS = [("RT @ana : Obama visits Berlin".split(), "O O O B-PER O B-LOC".split()),
-          ("Apple opens in Paris today".split(), "B-ORG O O B-LOC O".split())]
+TWEETS = [(["RT", "@ana", ":", "Obama", "visits", "Berlin"], ["O", "O", "O", "B-PER", "O", "B-LOC"]),
+          (["Apple", "opens", "in", "Paris", "today"], ["B-ORG", "O", "O", "B-LOC", "O"])]
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Backend-independent types of a recognition: what every inference backend returns."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,20 +42,11 @@ class ImageFeatures:
     image_height: int
     image_width: int
 
-    def cell_box(self, crop: int, cell: int) -> Box:
-        """Source-image box of cell ``cell`` (row-major in the crop's grid) of crop ``crop``."""
-        b = self.crop_boxes[crop]
-        grid = math.isqrt(self.regions.shape[1])
-        row, col = divmod(cell, grid)
-        x0 = b.x + (b.width * col) // grid
-        x1 = b.x + (b.width * (col + 1)) // grid
-        y0 = b.y + (b.height * row) // grid
-        y1 = b.y + (b.height * (row + 1)) // grid
-        return Box(x0, y0, max(1, x1 - x0), max(1, y1 - y0))
-
-    def region_box(self, region: int) -> Box:
-        """Source-image box of region ``region`` of the flattened (crop, cell) order the cross-attention uses."""
-        return self.cell_box(*divmod(region, self.regions.shape[1]))
+    def attended_crop(self, attention: np.ndarray) -> Box:
+        """The proposal crop (not the global image) that ``attention`` rows, (words, regions) in the
+        flattened (crop, cell) order of the cross-attention, weigh most in total."""
+        per_crop = attention.reshape(attention.shape[0], len(self.crop_boxes), -1).sum(axis=(0, 2))
+        return self.crop_boxes[1 + int(per_crop[1:].argmax())]
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,8 @@ def build_entities(
     labels: tuple[str, ...],
 ) -> tuple[RecognizedEntity, ...]:
     """Entities from word tags: character span, confidence (minimum CRF marginal of the entity's
-    tags; ``labels`` orders the marginals' columns) and, when the gate let the image in, the image
-    cell its words attend to most."""
+    tags; ``labels`` orders the marginals' columns) and, when the gate let the image in, the
+    proposal crop its words attend to most (so entities of one sentence can point at different crops)."""
     label_index = {label: i for i, label in enumerate(labels)}
     entities = []
     for kind, first, end in entity_spans(tagging.tags):
@@ -44,7 +44,7 @@ def build_entities(
         confidence = min(tagging.marginals[i, label_index[tagging.tags[i]]] for i in range(first, end))
         box = None
         if image is not None and tagging.image_used and tagging.attention is not None:
-            box = image.region_box(int(tagging.attention[first:end].sum(axis=0).argmax()))
+            box = image.attended_crop(tagging.attention[first:end])
         entities.append(RecognizedEntity(transcript[start:stop], kind, start, stop, float(confidence), box))
     return tuple(entities)
 
