@@ -273,3 +273,27 @@ def test_training_with_speech_augmentation_records_it_in_the_checkpoint(tmp_path
     assert info["speech_augmentation"] == {"share": 0.5, "lowercase": True, "strip_punctuation": True,
                                            "filler_rate": 0.25, "repeat_rate": 0.1}
     assert info["settings"]["speech_share"] == 0.5 and len(history["epochs"]) == 2
+
+
+def test_random_photos_pair_every_sentence_deterministically(tmp_path):
+    from training.random_photos import PHOTOS, photo, random_photo_images
+
+    model = build_model(tiny_config(tiny_text_encoder(tmp_path / "bert")))
+    images = random_photo_images(model, SLICE * 5, seed=4)
+    again = random_photo_images(model, SLICE * 5, seed=4)
+    assert images.rows == again.rows and len(images.rows) == 20 and len(set(images.rows)) > 3
+    assert images.features.shape[:2] == (len(PHOTOS), model.config.num_crops + 1)
+    assert images.counts.used == 20 and random_photo_images(model, SLICE * 5, seed=5).rows != images.rows
+    assert all(photo(name).dtype == np.uint8 and photo(name).shape[2] == 3 for name in PHOTOS)
+
+
+@pytest.mark.skipif(not (SHIPPED_MODEL / "model.safetensors").exists(), reason="no shipped model")
+def test_evaluate_with_random_photos_reports_the_gate(tmp_path):
+    data = tmp_path / "in.txt"
+    data.write_text("Barack\tB-PER\nObama\tI-PER\nvisited\tO\nParis\tB-LOC\n\nI\tO\nlove\tO\nBerlin\tB-LOC\n")
+    result = run_cli("evaluate", "--model", "models/embedded", "--data", str(data), "--random-images", "3")
+    assert result.returncode == 0, result.stderr
+    assert "overall" in result.stdout and "gate open on" in result.stdout and "of 2 sentences" in result.stdout
+    both = run_cli("evaluate", "--model", "models/embedded", "--data", str(data), "--random-images", "3",
+                   "--images", str(tmp_path))
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

@@ -31,7 +31,7 @@ from training.plots import plot_history
 from training.presets import BACKBONES, PRESETS, preset_config
 from training.run_data import RunData, read_run_data
 from training.speech_form import FORMS, in_form
-from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, train
+from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, tag_sentences, train
 
 log = logging.getLogger("training")
 
@@ -56,6 +56,12 @@ def write_predictions(path: Path, sentences, predicted: list[list[str]]) -> None
 def images_for(model, sentences, args, what: str):
     """Tweet-image features for ``sentences`` when ``--images`` folders are given (counts logged), else None;
     through the ``--feature-cache`` and ``--workers`` of commands that have them."""
+    if getattr(args, "random_images", None) is not None:
+        from training.random_photos import random_photo_images
+
+        images = random_photo_images(model, sentences, args.random_images)
+        log.info("%s: each sentence paired with a random photo (seed %d)", what, args.random_images)
+        return images
     if not args.images:
         return None
     from training.tweet_images import tweet_images
@@ -297,9 +303,14 @@ def command_evaluate(args) -> None:
     model, tokenizer = load_checkpoint(args.model)
     written = []
     for path, sentences in test_sets:
-        predicted = predict_tags(model, tokenizer, sentences, images_for(model, sentences, args, str(path)))
+        images = images_for(model, sentences, args, str(path))
+        taggings = tag_sentences(model, tokenizer, sentences, images)
+        predicted = [t.tags for t in taggings]
         scores = entity_scores([s.tags for s in sentences], predicted)
         print(f"{path}\n{format_scores(scores)}" if len(test_sets) > 1 else format_scores(scores))
+        if images is not None:
+            print(f"gate open on {100 * sum(t.image_used for t in taggings) / max(1, len(taggings)):.1f} % of "
+                  f"{len(taggings)} sentences")
         written.append((sentences, predicted))
     if args.out:
         write_predictions(args.out, [s for sentences, _ in written for s in sentences],
@@ -324,9 +335,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="score the text as written (default) or as speech recognisers emit it: spoken = lower-case, "
                             "punctuation-only tokens removed; spoken-fillers = spoken plus um/uh fillers")
 
-    def add_images_option(p):
-        p.add_argument("--images", type=Path, nargs="+", metavar="DIR",
-                       help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
+    def add_images_option(p, random_images: bool = False):
+        group = p.add_mutually_exclusive_group() if random_images else p
+        group.add_argument("--images", type=Path, nargs="+", metavar="DIR",
+                           help="folders of <IMGID>.jpg tweet images (missing or unreadable ones: text only, counted)")
+        if random_images:
+            group.add_argument("--random-images", type=int, metavar="SEED",
+                               help="pair every sentence with an unrelated bundled photo (scikit-image's astronaut, "
+                                    "coffee, ...), drawn with SEED: the never-hurt check")
 
     def add_train_files_option(p, default=DATASETS):
         p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="folder of the Twitter names' files")
@@ -446,7 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", "--test", type=Path, nargs="+", required=True, metavar="FILE")
     p.add_argument("--out", type=Path, help="also write token/gold/predicted lines here")
     add_form_option(p)
-    add_images_option(p)
+    add_images_option(p, random_images=True)
     p.set_defaults(run=command_evaluate)
 
     p = commands.add_parser("predict", help="write token<TAB>gold<TAB>predicted lines for a CoNLL file")
@@ -454,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     add_form_option(p)
-    add_images_option(p)
+    add_images_option(p, random_images=True)
     p.set_defaults(run=command_predict)
     return parser
 

@@ -20,7 +20,7 @@ from mlnet_ros.core.checkpoint_files import CONFIG_FILE, LABELS_FILE, WEIGHTS_FI
 from mlnet_ros.core.config import MLNetConfig
 from mlnet_ros.core.text_inputs import WordPieceTokenizer
 from mlnet_ros.inference.backends.torch_runner import TorchRunner
-from mlnet_ros.inference.tagging import tag_words
+from mlnet_ros.inference.tagging import WordTagging, tag_words
 from mlnet_ros.model.checkpoint import load_checkpoint, save_checkpoint
 from mlnet_ros.model.modeling import MLNetModel
 from mlnet_ros.model.pretrained import build_model, load_tokenizer
@@ -98,15 +98,21 @@ def optimizer_for(model: MLNetModel, settings: TrainSettings, total_steps: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def predict_tags(
+def tag_sentences(
     model: MLNetModel, tokenizer: WordPieceTokenizer, sentences: list[Sentence], images: TweetImages | None = None
-) -> list[list[str]]:
-    """Predictions for each sentence, with its image where ``images`` has one (else text only); leaves
+) -> list[WordTagging]:
+    """The tagging of each sentence, with its image where ``images`` has one (else text only); leaves
     ``model`` in eval mode."""
     runner = TorchRunner(model, next(model.parameters()).device)  # eval mode before the image layers run too
     regions = sentence_regions(model, images, len(sentences))
-    taggings = tag_words(runner, tokenizer, [s.tokens for s in sentences], regions)
-    return [t.tags for t in taggings]
+    return tag_words(runner, tokenizer, [s.tokens for s in sentences], regions)
+
+
+def predict_tags(
+    model: MLNetModel, tokenizer: WordPieceTokenizer, sentences: list[Sentence], images: TweetImages | None = None
+) -> list[list[str]]:
+    """Predicted tags of each sentence (see ``tag_sentences``)."""
+    return [t.tags for t in tag_sentences(model, tokenizer, sentences, images)]
 
 
 def spoken_share(pairs: list[tuple[list[str], list[str]]], speech: SpeechAugmentation | None,
