@@ -87,3 +87,34 @@ def test_proposer_is_named_by_the_config_and_unknown_names_are_refused():
     assert MLNetConfig.from_dict(values).proposer == "saliency"  # checkpoints from before the field
     with pytest.raises(ValueError, match="unknown region proposer"):
         MLNetConfig.from_dict({**values, "proposer": "yolo"})
+
+
+def test_composed_scenes_paste_both_photos_apart_inside_the_frame():
+    import random
+
+    from training.grounding_check import SCENE_SIZE, _intersects, compose_scene
+
+    rng = random.Random(0)
+    for _ in range(20):
+        scene, person, thing = compose_scene(rng, skimage.data.astronaut(), skimage.data.coffee())
+        assert scene.shape == (*SCENE_SIZE, 3) and scene.dtype == np.uint8
+        assert not _intersects(person, thing)
+        for box in (person, thing):
+            assert box.x >= 0 and box.y >= 0 and box.x + box.width <= SCENE_SIZE[1]
+            assert box.y + box.height <= SCENE_SIZE[0] and 140 <= max(box.width, box.height) <= 220
+
+
+def test_grounding_check_runs_the_recognizer_on_scenes(tmp_path):
+    from support.tiny_models import tiny_model
+
+    from mlnet_ros.inference.backends import load_backend
+    from mlnet_ros.model.checkpoint import save_checkpoint
+    from training.grounding_check import grounding_check
+
+    save_checkpoint(tiny_model(tiny_text_encoder(tmp_path / "bert")), tmp_path / "model")
+    result = grounding_check(load_backend(tmp_path / "model", "torch"), scenes=6, seed=1)
+    assert result["scenes"] == 6
+    for key in ("person_box_on_person_pct", "object_box_on_object_pct", "gate_open_pct", "different_boxes_pct"):
+        assert 0.0 <= result[key] <= 100.0
+    if result["gate_open_pct"] == 0.0:  # no box without the gate
+        assert result["person_box_on_person_pct"] == result["object_box_on_object_pct"] == 0.0

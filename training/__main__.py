@@ -185,6 +185,7 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
         report["test"] = test_report(model, tokenizer, test_sets, out, args)
     if visual_test is not None:
         report["visual_check"] = evaluate_visual(model, tokenizer, visual_test)
+        report["visual_check"]["grounding"] = grounding(out, 100, args.seed)
         log.info("visual check: %s", report["visual_check"])
     Path(f"{out}_report.json").write_text(json.dumps(report, indent=2))
     return report
@@ -255,7 +256,17 @@ def command_visual_check(args) -> None:
 
     model, tokenizer = load_checkpoint(args.model)
     result = evaluate_visual(model, tokenizer, build_visual_set(model, "test", args.size, args.seed))
+    if args.scenes:
+        result["grounding"] = grounding(args.model, args.scenes, args.seed)
     print(json.dumps(result, indent=2))
+
+
+def grounding(model_dir: Path, scenes: int, seed: int) -> dict:
+    """The grounding check of a checkpoint, through the torch backend's recognizer (as the node runs it)."""
+    from mlnet_ros.inference.backends import load_backend
+    from training.grounding_check import grounding_check
+
+    return grounding_check(load_backend(model_dir, "torch"), scenes, seed)
 
 
 def command_pretrain(args) -> None:
@@ -429,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--size", type=int, default=400)
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--scenes", type=int, default=100,
+                   help="composed scenes of the grounding check (person + object photo; 0: skip)")
     p.set_defaults(run=command_visual_check)
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")
