@@ -43,6 +43,8 @@ def test_node_process_answers_under_a_namespace(start_node, client):
         "-p",
         "publish_debug_image:=true",
         "-p",
+        "region_proposer:=saliency+people",
+        "-p",
         "use_compressed_image:=true",
         "-p",
         "max_image_age:=5.0",
@@ -60,7 +62,7 @@ def test_node_process_answers_under_a_namespace(start_node, client):
             ),
             90.0,
         ), node.output()
-        assert "Loaded model" in node.output() and "backend" in node.output()
+        assert "Loaded model" in node.output() and "region proposer saliency+people" in node.output()
         frame = compressed_astronaut(client.node.get_clock().now().to_msg())
         compressed_pub.publish(frame)
         assert client.wait_diagnostic("images_received", 1), node.output()

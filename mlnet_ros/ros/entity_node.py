@@ -94,6 +94,7 @@ class EntityNode(LifecycleNode):
         # model_dir: a checkpoint, or a deploy bundle (onnxruntime/TensorRT without torch).
         from mlnet_ros.core.checkpoint_files import ModelLoadError
         from mlnet_ros.inference.backends import load_backend
+        from mlnet_ros.inference.region_proposals import proposer_for
 
         model_dir = self._param("model_dir") or str(default_model_dir())
         try:
@@ -104,6 +105,8 @@ class EntityNode(LifecycleNode):
                 fp16=self._param("tensorrt_fp16"),
                 force_engine_rebuild=self._param("force_engine_rebuild"),
             )
+            if self._param("region_proposer"):
+                recognizer.proposer = proposer_for(self._param("region_proposer"))
             recognizer.warm_up()  # allocations and kernel choice here, not in the first answer
         except ModelLoadError as error:
             self.get_logger().error(f"Cannot load the model: {error}")
@@ -130,7 +133,8 @@ class EntityNode(LifecycleNode):
             self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics)
         self.get_logger().info(
             f"Loaded model {recognizer.model_name} from {model_dir} "
-            f"(backend {recognizer.backend}, device {self._param('device')})"
+            f"(backend {recognizer.backend}, device {self._param('device')}, region proposer "
+            f"{self._param('region_proposer') or recognizer.runner.config.proposer})"
         )
         return super().on_configure(state)
 
