@@ -75,7 +75,7 @@ def shipped():
 
 
 def test_shipped_model_is_small_and_tags_a_clear_sentence(shipped):
-    assert (SHIPPED_MODEL / "model.safetensors").stat().st_size <= 20_000_000
+    assert (SHIPPED_MODEL / "model.safetensors").stat().st_size <= 40_000_000  # the size limit of issue 15
     transcript = "Barack Obama visited London with Michelle yesterday ."
     result = shipped.recognize(transcript)
     assert [(e.text, e.type) for e in result.entities] == [("Barack Obama", "PER"), ("London", "LOC"), ("Michelle", "PER")]
