@@ -88,8 +88,8 @@ def overlap(a: Box, b: Box) -> float:
 
 
 class PeopleProposer:
-    """Standing or walking people from OpenCV's built-in HOG + linear SVM detector (no weights file),
-    on the image scaled to at most ``max_side`` pixels; best-scoring first, at most ``count``."""
+    """The people detector of ``PeopleThenSaliencyProposer``: OpenCV's built-in HOG + linear SVM
+    (no weights file), on the image scaled to at most ``max_side`` pixels."""
 
     def __init__(self, max_side: int = 480, min_score: float = 0.3):
         self.max_side, self.min_score = max_side, min_score
@@ -108,10 +108,6 @@ class PeopleProposer:
         boxes = [_clip(x / scale, y / scale, (x + w) / scale, (y + h) / scale, height, width)
                  for score, (x, y, w, h) in found if score >= self.min_score]
         return [b for b in boxes if b is not None][:count]
-
-    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
-        height, width = rgb.shape[:2]
-        return pad_boxes(self.detect(rgb, count), count, height, width)
 
 
 class PeopleThenSaliencyProposer:
