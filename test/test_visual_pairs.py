@@ -92,13 +92,13 @@ def test_proposer_is_named_by_the_config_and_unknown_names_are_refused():
 def test_composed_scenes_paste_both_photos_apart_inside_the_frame():
     import random
 
-    from training.grounding_check import SCENE_SIZE, _intersects, compose_scene
+    from training.grounding_check import SCENE_SIZE, compose_scene
 
     rng = random.Random(0)
     for _ in range(20):
         scene, person, thing = compose_scene(rng, skimage.data.astronaut(), skimage.data.coffee())
         assert scene.shape == (*SCENE_SIZE, 3) and scene.dtype == np.uint8
-        assert not _intersects(person, thing)
+        assert overlap(person, thing) == 0.0
         for box in (person, thing):
             assert box.x >= 0 and box.y >= 0 and box.x + box.width <= SCENE_SIZE[1]
             assert box.y + box.height <= SCENE_SIZE[0] and 140 <= max(box.width, box.height) <= 220

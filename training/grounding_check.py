@@ -16,6 +16,7 @@ import numpy as np
 
 from mlnet_ros.core.results import Box
 from mlnet_ros.inference.pipeline import EntityRecognizer
+from mlnet_ros.inference.region_proposals import overlap
 from training.visual_check import CONTEXT_ENTITIES, TEMPLATES, base_images
 
 SCENE_SIZE = (480, 640)  # height, width
@@ -40,14 +41,10 @@ def _paste(scene: np.ndarray, photo: np.ndarray, rng: random.Random, avoid: Box 
     for _ in range(100):
         x, y = rng.randint(0, SCENE_SIZE[1] - width), rng.randint(0, SCENE_SIZE[0] - height)
         box = Box(x, y, width, height)
-        if avoid is None or not _intersects(box, avoid):
+        if avoid is None or overlap(box, avoid) == 0.0:
             break
     scene[y : y + height, x : x + width] = patch
     return box
-
-
-def _intersects(a: Box, b: Box) -> bool:
-    return a.x < b.x + b.width and b.x < a.x + a.width and a.y < b.y + b.height and b.y < a.y + a.height
 
 
 def _contains_centre(box: Box | None, target: Box) -> bool:
