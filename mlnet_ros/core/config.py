@@ -9,7 +9,7 @@ from typing import ClassVar
 from mlnet_ros.core.labels import LABELS
 
 # Region proposers a model can be trained with (built by mlnet_ros.inference.region_proposals).
-PROPOSERS = ("saliency", "saliency+people")
+PROPOSERS = ("saliency", "fine-grained", "saliency+people")
 
 
 @dataclass

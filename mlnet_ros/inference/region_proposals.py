@@ -2,8 +2,10 @@
 
 Every proposer returns exactly ``s`` boxes (padding with fixed fallback boxes when it finds
 fewer), so the model always sees s + 1 crops. A checkpoint names its proposer (``PROPOSERS``,
-built by ``proposer_for``): ``saliency`` (spectral residual) or ``saliency+people`` (OpenCV's
-built-in HOG people detector first, then the salient boxes that do not overlap a person).
+built by ``proposer_for``): ``saliency`` (spectral residual), ``fine-grained`` (OpenCV's fine-grained
+static saliency on a reduced image: finds whole objects and people on plain or noisy backgrounds that
+the spectral residual misses) or ``saliency+people`` (OpenCV's built-in HOG people detector first,
+then the salient boxes that do not overlap a person).
 """
 from __future__ import annotations
 
@@ -51,28 +53,57 @@ def _clip(x0: float, y0: float, x1: float, y1: float, height: int, width: int) -
     return Box(x0, y0, x1 - x0, y1 - y0)
 
 
+def salient_boxes(saliency: np.ndarray) -> list[Box]:
+    """Boxes around the connected salient areas of a uint8 saliency map (Otsu threshold, dilated),
+    each padded by 10 %, most salient (largest summed saliency) first."""
+    height, width = saliency.shape[:2]
+    saliency = cv2.GaussianBlur(saliency, (9, 9), 0)
+    _, mask = cv2.threshold(saliency, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    mask = cv2.dilate(mask, np.ones((15, 15), np.uint8))
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
+    boxes: list[tuple[float, Box]] = []
+    for i in range(1, n):
+        x, y, w, h, _ = stats[i]
+        pad_x, pad_y = 0.1 * w, 0.1 * h
+        box = _clip(x - pad_x, y - pad_y, x + w + pad_x, y + h + pad_y, height, width)
+        if box is not None:
+            boxes.append((float(saliency[labels == i].sum()), box))
+    boxes.sort(key=lambda item: -item[0])
+    return [b for _, b in boxes]
+
+
 class SaliencyProposer:
     """Class-agnostic proposals from OpenCV's spectral-residual saliency map; needs no weights."""
 
     def salient(self, rgb: np.ndarray) -> list[Box]:
         """Every salient box found, most salient first."""
-        height, width = rgb.shape[:2]
         detector = cv2.saliency.StaticSaliencySpectralResidual_create()
         ok, saliency = detector.computeSaliency(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
-        boxes: list[tuple[float, Box]] = []
-        if ok:
-            saliency = cv2.GaussianBlur((saliency * 255).astype(np.uint8), (9, 9), 0)
-            _, mask = cv2.threshold(saliency, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-            mask = cv2.dilate(mask, np.ones((15, 15), np.uint8))
-            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask)
-            for i in range(1, n):
-                x, y, w, h, _ = stats[i]
-                pad_x, pad_y = 0.1 * w, 0.1 * h
-                box = _clip(x - pad_x, y - pad_y, x + w + pad_x, y + h + pad_y, height, width)
-                if box is not None:
-                    boxes.append((float(saliency[labels == i].sum()), box))
-        boxes.sort(key=lambda item: -item[0])
-        return [b for _, b in boxes]
+        return salient_boxes((saliency * 255).astype(np.uint8)) if ok else []
+
+    def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
+        height, width = rgb.shape[:2]
+        return pad_boxes(self.salient(rgb), count, height, width)
+
+
+class FineGrainedSaliencyProposer:
+    """Class-agnostic proposals from OpenCV's fine-grained static saliency (centre-surround contrast),
+    computed on the image reduced to at most ``max_side`` pixels and scaled back; needs no weights."""
+
+    def __init__(self, max_side: int = 160):
+        self.max_side = max_side
+
+    def salient(self, rgb: np.ndarray) -> list[Box]:
+        """Every salient box found, most salient first."""
+        height, width = rgb.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        ok, saliency = cv2.saliency.StaticSaliencyFineGrained_create().computeSaliency(
+            cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
+        if not ok or saliency.max() <= 0:
+            return []
+        saliency = cv2.resize(saliency.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+        return salient_boxes((255 * saliency / saliency.max()).astype(np.uint8))
 
     def propose(self, rgb: np.ndarray, count: int) -> list[Box]:
         height, width = rgb.shape[:2]
@@ -131,6 +162,8 @@ def proposer_for(name: str) -> RegionProposer:
     """The proposer a checkpoint or node parameter names (one of ``PROPOSERS``)."""
     if name == "saliency":
         return SaliencyProposer()
+    if name == "fine-grained":
+        return FineGrainedSaliencyProposer()
     if name == "saliency+people":
         return PeopleThenSaliencyProposer()
     raise ValueError(f"unknown region proposer {name!r} (choose from {', '.join(PROPOSERS)})")
