@@ -123,7 +123,8 @@ def run_cli(*args):
         (["predict", "--model", "no/such/model", "--data", "{data}", "--out", "x"], "model directory does not exist"),
         (["train", "--out", "/tmp/x", "--data-dir", "/no/data"], "twitter2015/train.txt: file not found"),
         (["train", "--out", "/tmp/x", "--text-layers", "9"], "--text-layers 9: the text encoder has 6 layers"),
-        (["train", "--out", "/tmp/x", "--init", "models/embedded", "--proposer", "saliency"], "drop --text-encoder"),
+        (["train", "--out", "/tmp/x", "--init", "models/embedded", "--text-layers", "3"], "drop --text-encoder"),
+        (["train", "--out", "/tmp/x", "--scene-pairs", "10"], "--scene-pairs: add --visual N"),
     ],
 )
 def test_cli_user_errors_are_one_line(args, message, tmp_path):

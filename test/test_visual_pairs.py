@@ -92,7 +92,7 @@ def test_proposer_is_named_by_the_config_and_unknown_names_are_refused():
 def test_composed_scenes_paste_both_photos_apart_inside_the_frame():
     import random
 
-    from training.grounding_check import SCENE_SIZE, compose_scene
+    from training.composed_scenes import SCENE_SIZE, compose_scene
 
     rng = random.Random(0)
     for _ in range(20):

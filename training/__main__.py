@@ -109,6 +109,8 @@ def text_encoder_layers(config: MLNetConfig) -> int:
 
 def config_from_args(args) -> MLNetConfig:
     """The architecture of --preset (and the ablation switches), or that of the --init checkpoint."""
+    if getattr(args, "scene_pairs", 0) and not args.visual:
+        raise UsageError("--scene-pairs: add --visual N (scene pairs join the generated visual pairs)")
     if getattr(args, "init", None) is None:
         config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
         config.use_char_rnn = not args.no_char
@@ -122,12 +124,14 @@ def config_from_args(args) -> MLNetConfig:
             config.proposer = args.proposer
         return config
     if (args.text_encoder or args.backbone or args.backbone_weights or args.no_char or args.no_fusion
-            or args.text_layers is not None or args.proposer is not None):
+            or args.text_layers is not None):
         raise UsageError("--init: the architecture and base weights come from the checkpoint; drop --text-encoder, "
-                         "--backbone, --backbone-weights, --text-layers, --proposer, --no-char and --no-fusion")
+                         "--backbone, --backbone-weights, --text-layers, --no-char and --no-fusion")
     config = read_config(args.init)[0]
     if config.preset != args.preset:
         raise UsageError(f"--init {args.init}: a checkpoint of preset {config.preset!r}; add --preset {config.preset}")
+    if args.proposer is not None:  # pre-processing, not architecture: a fine-tune may switch it
+        config.proposer = args.proposer
     return config
 
 
@@ -153,7 +157,8 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
     train_sentences, valid_sentences, test_sets = data.train, data.valid, data.tests
     settings = TrainSettings(args.epochs, args.batch_size, args.encoder_lr, args.head_lr, seed=args.seed,
                              precision=args.precision, speech_share=args.speech_share,
-                             speech_filler_rate=args.speech_fillers, speech_repeat_rate=args.speech_repeats)
+                             speech_filler_rate=args.speech_fillers, speech_repeat_rate=args.speech_repeats,
+                             grounding_weight=args.grounding_weight)
     visual = visual_test = train_images = valid_images = None
     if args.visual or args.images:
         from mlnet_ros.model.pretrained import build_model
@@ -170,6 +175,10 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
             visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
+            if args.scene_pairs:
+                from training.composed_scenes import scene_pairs
+
+                visual = visual.joined(scene_pairs(feature_model, args.scene_pairs, args.seed))
             visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
         del feature_model
     command = invoked_command()
@@ -406,6 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--head-lr", type=float, default=1e-3)
         p.add_argument("--seed", type=int, default=13)
         p.add_argument("--visual", type=int, default=0, help="generated visual-disambiguation pairs to mix in")
+        p.add_argument("--scene-pairs", type=int, default=0, metavar="N",
+                       help="with --visual: N composed scenes (a person and an object photo, a sentence naming "
+                            "both) whose entities' cross-attention is trained onto their photo's crops")
+        p.add_argument("--grounding-weight", type=float, default=1.0,
+                       help="weight of the scene pairs' grounding loss (default 1)")
         p.add_argument("--speech-share", type=fraction, default=0.0, metavar="P",
                        help="share of training sentences drawn anew each epoch in spoken form: lower-cased, "
                             "punctuation removed (default 0: none)")

@@ -18,13 +18,16 @@ class Example:
     tag_ids: list[int]  # one per word of the window, valid BIO
     image: int | None = None  # row of the feature pool, None = no image
     match: float | None = None  # image–text matching label (VLM), None = not trained
+    grounding: dict[str, tuple[int, ...]] | None = None  # entity type → crops its words should attend to
 
 
 def make_examples(
     tokenizer, config: MLNetConfig, sentences: list[tuple[list[str], list[str]]],
     images: list[int | None] | None = None, matches: list[float | None] | None = None,
+    grounding: list[dict[str, tuple[int, ...]]] | None = None,
 ) -> list[Example]:
-    """One example per window of each (tokens, tags) sentence; stray I- tags become B-; tags index ``config.labels``."""
+    """One example per window of each (tokens, tags) sentence; stray I- tags become B-; tags index ``config.labels``.
+    ``images``, ``matches`` and ``grounding`` (by sentence) go with every window of their sentence."""
     label_ids = {label: i for i, label in enumerate(config.labels)}
     examples = []
     for i, (tokens, tags) in enumerate(sentences):
@@ -36,7 +39,8 @@ def make_examples(
             n = len(w.word_starts)
             window_ids = [label_ids[t] for t in repair_bio(tags[w.first_word : w.first_word + n])]
             examples.append(Example(w, window_ids if len(windows) > 1 else ids,
-                                    images[i] if images else None, matches[i] if matches else None))
+                                    images[i] if images else None, matches[i] if matches else None,
+                                    grounding[i] or None if grounding else None))
     return examples
 
 

@@ -48,6 +48,7 @@ class TrainSettings:
     head_lr: float = 1e-3
     warmup: float = 0.1
     match_weight: float = 1.0
+    grounding_weight: float = 1.0  # cross-attention onto the target crops of composed scenes' entities
     seed: int = 13
     precision: str = "fp32"  # fp32, bf16 or fp16 (autocast; see training.devices)
     speech_share: float = 0.0  # share of sentences re-drawn each epoch in spoken form (see training.speech_form)
@@ -160,7 +161,8 @@ def train(
     if init_dir is not None:
         start, tokenizer = load_checkpoint(init_dir, expected_preset=config.preset)
         init_training = {"dir": str(init_dir), **read_config(init_dir)[1]["training"]}
-        config = dataclasses.replace(start.config, labels=config.labels)  # the checkpoint's architecture
+        # the checkpoint's architecture, with the requested labels and region proposer
+        config = dataclasses.replace(start.config, labels=config.labels, proposer=config.proposer)
         model = build_model(config)
         carry_weights(start, model)
         del start
@@ -175,7 +177,7 @@ def train(
         pools.append(train_images.features)
     image_pool = torch.cat(pools) if pools else None
     model.to(device)
-    objective = distributed.wrap(NerObjective(model, settings.match_weight), device)
+    objective = distributed.wrap(NerObjective(model, settings.match_weight, settings.grounding_weight), device)
     scaler = precision.grad_scaler()
     speech = settings.speech_augmentation()
     twitter_pairs = [(s.tokens, s.tags) for s in train_sentences]
@@ -188,7 +190,7 @@ def train(
         examples = make_examples(tokenizer, config, spoken_share(twitter_pairs, chosen, speech_rng), tweet_rows)
         if visual is not None:
             examples += make_examples(tokenizer, config, spoken_share(visual_pairs, chosen, speech_rng), visual.image,
-                                      visual.match)
+                                      visual.match, visual.grounding)
         return examples
 
     examples = epoch_examples(0)

@@ -154,12 +154,13 @@ CONTEXT_LEADS = {
     "test": {"PER": ["alongside", "beside"], "ORG": ["of", "working for"], "LOC": ["somewhere in", "back in"],
              "MISC": ["before the", "with my"]},
 }
-KINDS = ("plain", "mixed", "mismatched")
+KINDS = ("plain", "mixed", "mismatched", "scene")
 
 
 @dataclass
 class VisualSet:
-    """Generated pairs of one split: ``image`` indexes rows of ``features``; ``kind`` is one of KINDS."""
+    """Generated pairs of one split: ``image`` indexes rows of ``features``; ``kind`` is one of KINDS;
+    ``grounding`` maps an entity type to the crops its words should attend to (composed scenes only)."""
 
     tokens: list[list[str]]
     tags: list[list[str]]
@@ -167,6 +168,15 @@ class VisualSet:
     match: list[float]  # 1 = image-referring sentence with its photo, 0 = mismatched pair
     features: torch.Tensor  # (images, s+1, C, grid, grid) frozen backbone features, float16
     kind: list[str]
+    grounding: list[dict[str, tuple[int, ...]]]
+
+    def joined(self, other: VisualSet) -> VisualSet:
+        """Both sets' pairs in one set (``other``'s image rows after this one's)."""
+        offset = len(self.features)
+        return VisualSet(self.tokens + other.tokens, self.tags + other.tags,
+                         self.image + [offset + row for row in other.image], self.match + other.match,
+                         torch.cat([self.features, other.features]), self.kind + other.kind,
+                         self.grounding + other.grounding)
 
 
 def entity_tags(words: list[str], kind: str) -> list[str]:
@@ -216,7 +226,7 @@ def build_visual_set(
     """
     rng = random.Random(f"{split}-{seed}")
     pool_types, features = photo_pool(model, split, seed, rng)
-    result = VisualSet([], [], [], [], features, [])
+    result = VisualSet([], [], [], [], features, [], [])
     for i in range(size):
         image = rng.randrange(len(pool_types))
         if i % 2:
@@ -246,6 +256,7 @@ def build_visual_set(
         result.image.append(image)
         result.match.append(match)
         result.kind.append(kind)
+        result.grounding.append({})
     return result
 
 
