@@ -1,5 +1,6 @@
 """The robot-command generator and the hand-written robot-command test set."""
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from training.data import Sentence, read_conll
 from training.robot_commands import (
+    _MAKERS,
     ENTITY_LISTS,
     NAMES,
     SPLITS,
@@ -78,6 +80,35 @@ def test_templates_cover_settings_kinds_and_types():
             assert pairs[setting, kind] >= 3, (setting, kind)
     without_entity = sum("{" not in t.text for t in TEMPLATES) / len(TEMPLATES)
     assert 0.05 <= without_entity <= 0.15
+
+
+def test_org_and_misc_slots_have_their_types_and_are_used():
+    expected = {
+        "company": "ORG", "team": "ORG", "agency": "ORG", "bank": "ORG", "cafe": "ORG", "store": "ORG",
+        "brand": "MISC", "apparel": "MISC", "lab_brand": "MISC", "food": "MISC", "app": "MISC",
+        "vehicle": "MISC", "show": "MISC", "work": "MISC", "product": "MISC",
+    }
+    assert {slot: ENTITY_LISTS[slot][0] for slot in expected} == expected
+    used = {slot for t in TEMPLATES for slot in re.findall(r"\{(\w+)\}", t.text)}
+    assert set(SLOTS) <= used, set(SLOTS) - used
+    assert used <= set(SLOTS), used - set(SLOTS)
+
+
+def test_makers_are_org_as_companies_and_misc_as_brands():
+    for split in SPLITS:
+        makers = set(fillers("company", split)[1]) & set(fillers("brand", split)[1])
+        assert makers and makers <= set(_MAKERS), split
+    assert set(_MAKERS) == set(fillers("company", "train")[1] + fillers("company", "valid")[1]) & set(
+        fillers("brand", "train")[1] + fillers("brand", "valid")[1]
+    )
+
+
+def test_leading_determiner_of_a_filler_is_o_and_never_doubled(train):
+    for sentence in train:
+        assert sentence.tokens[0] != "the", sentence
+        for (word, tag), (nxt, _) in zip(zip(sentence.tokens, sentence.tags), zip(sentence.tokens[1:], sentence.tags[1:])):
+            assert not (word.lower() == "the" and nxt.lower() == "the"), sentence
+            assert not (word.lower() == "the" and tag.startswith("B-")), sentence  # "Save the Children" is fine
 
 
 def test_names_from_many_cultures():
