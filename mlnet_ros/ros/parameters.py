@@ -100,7 +100,8 @@ PARAMETERS = (
         "region_proposer",
         "",
         "Region proposer of the image crops; empty: the one the model was trained with "
-        "(config.json 'proposer'). saliency+people runs OpenCV's HOG people detector first "
+        "(config.json 'proposer'). fine-grained: OpenCV's fine-grained static saliency on the frame "
+        "reduced to 160 px; saliency+people runs OpenCV's HOG people detector first "
         "(about 5-40 ms more per frame on a CPU).",
         constraints="'' (the model's), " + " or ".join(PROPOSERS),
     ),
