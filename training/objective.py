@@ -14,7 +14,9 @@ from training.examples import Example, collate
 
 def grounding_loss(attention: torch.Tensor, batch: list[Example], labels: tuple[str, ...], cells: int) -> torch.Tensor | None:
     """Mean −log of the cross-attention mass (``attention``: (B, W, crops × cells)) that each word of a
-    grounded entity puts on its target crops; None when the batch has no grounded word."""
+    grounded entity puts on its target crops; None when the batch has no grounded word. In training
+    mode torch returns the weights after attention dropout (rescaled by 1/(1−p)), so a mass can
+    slightly exceed 1 and the loss dip below 0."""
     rows, words, targets = [], [], []
     for row, example in enumerate(batch):
         for word, tag in enumerate(example.tag_ids if example.grounding else ()):
