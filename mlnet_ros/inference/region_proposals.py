@@ -97,7 +97,8 @@ class FineGrainedSaliencyProposer:
         """Every salient box found, most salient first."""
         height, width = rgb.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
-        small = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))  # a 1 x 2000 frame stays 1 high
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA) if scale < 1 else rgb
         ok, saliency = cv2.saliency.StaticSaliencyFineGrained_create().computeSaliency(
             cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
         if not ok or saliency.max() <= 0:
