@@ -321,7 +321,7 @@ def test_valid_dynamic_parameter_change_is_accepted(ros):
         ("device", "gpu0", "device must be cpu, cuda or cuda:N"),
         ("image_qos_reliability", "sometimes", "best_effort or reliable"),
         ("image_qos_depth", 0, "range"),
-        ("region_proposer", "yolo", "region_proposer must be .* or one of saliency, saliency.people, got 'yolo'"),
+        ("region_proposer", "yolo", "region_proposer must be .* or one of saliency, fine-grained, saliency.people, got 'yolo'"),
     ],
 )
 def test_invalid_start_parameters_are_rejected(ros, name, value, words):

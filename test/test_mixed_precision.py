@@ -30,6 +30,7 @@ pytestmark = pytest.mark.slow
 MAX_F1_DROP = 0.3  # entity F1 points, fp16 graph vs fp32 export
 MAX_EMISSION_DIFF = 0.05  # measured 0.009 (text only and with an image); emissions span about ±10
 MAX_REGION_DIFF = 0.1  # measured 0.036; regions span about ±3.6
+MAX_SCORE_DIFF = 0.01  # image-text matching score; measured 0.0015
 FP32_ONLY = {"LayerNormalization", "Softmax", "LSTM", "ReduceSum", "ReduceMean", "Sigmoid"}
 
 
@@ -139,15 +140,24 @@ def test_fp16_graphs_keep_parity_with_fp32_on_twitter2017_test(exported, sentenc
     assert region_diff <= MAX_REGION_DIFF
     gold, words = [s.tags for s in sentences], [s.tokens for s in sentences]
     for image in (False, True):
-        fp32.emissions.clear()
-        fp16.emissions.clear()
-        expected = tag_words(fp32, tokenizer, words, [regions["fp32"] if image else None] * len(words))
-        actual = tag_words(fp16, tokenizer, words, [regions["fp16"] if image else None] * len(words))
+        images = [regions["fp32"] if image else None] * len(words), [regions["fp16"] if image else None] * len(words)
+        expected = tag_words(fp32, tokenizer, words, images[0])
+        actual = tag_words(fp16, tokenizer, words, images[1])
         f1 = {name: entity_scores(gold, [t.tags for t in tagged])["overall"]["f1"]
               for name, tagged in (("fp32", expected), ("fp16", actual))}
-        emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(fp32.emissions, fp16.emissions))
+        score_diff = max(abs(e.match_score - a.match_score) for e, a in zip(expected, actual))
         print(f"image={image}: entity F1 fp32 {f1['fp32']:.2f}, fp16 {f1['fp16']:.2f}; "
-              f"max emission diff {emission_diff:.4f}")
+              f"max matching score diff {score_diff:.4f}")
         assert f1["fp32"] - f1["fp16"] <= MAX_F1_DROP
-        assert emission_diff <= MAX_EMISSION_DIFF
+        assert score_diff <= MAX_SCORE_DIFF
+        # A sentence whose fp32 score is within MAX_SCORE_DIFF of the 0.5 threshold may have its gate
+        # flipped by fp16 (the retrained default has one at 0.5003): compare emissions and gates elsewhere.
+        decided = [i for i, t in enumerate(expected) if abs(t.match_score - 0.5) > MAX_SCORE_DIFF]
+        fp32.emissions.clear()
+        fp16.emissions.clear()
+        expected = tag_words(fp32, tokenizer, [words[i] for i in decided], [images[0][i] for i in decided])
+        actual = tag_words(fp16, tokenizer, [words[i] for i in decided], [images[1][i] for i in decided])
+        emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(fp32.emissions, fp16.emissions))
+        print(f"image={image}: {len(decided)} sentences off the gate's edge, max emission diff {emission_diff:.4f}")
+        assert len(decided) >= len(words) - 5 and emission_diff <= MAX_EMISSION_DIFF
         assert [t.image_used for t in actual] == [t.image_used for t in expected]
