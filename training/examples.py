@@ -40,7 +40,7 @@ def make_examples(
             window_ids = [label_ids[t] for t in repair_bio(tags[w.first_word : w.first_word + n])]
             examples.append(Example(w, window_ids if len(windows) > 1 else ids,
                                     images[i] if images else None, matches[i] if matches else None,
-                                    grounding[i] or None if grounding else None))
+                                    (grounding[i] or None) if grounding else None))
     return examples
 
 

@@ -144,8 +144,9 @@ def train(
     """Train, keep the checkpoint with the best valid F1 in ``out_dir``; returns (best model, tokenizer, history).
 
     The model predicts ``config.labels``; from ``init_dir`` it takes the architecture and the weights
-    (emission and CRF rows by label name). ``visual`` pairs carry matching labels; tweets with their
-    own image (``train_images``) do not. The model trains on ``device`` in ``settings.precision``;
+    (emission and CRF rows by label name), with ``config.proposer`` as its region proposer.
+    ``visual`` pairs carry matching labels; tweets with their own image (``train_images``) do not.
+    The model trains on ``device`` in ``settings.precision``;
     the returned best model is on ``device`` too. Under torchrun (``distributed``) each process trains
     on its share of every batch and rank 0 evaluates, saves and writes the history. Every epoch ends
     with a resumable state in ``out_dir/resume``; ``resume_dir`` (an interrupted run's ``out_dir``)
