@@ -15,9 +15,17 @@ import numpy as np
 import torch
 
 from mlnet_ros.core.results import Box
-from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import overlap, proposer_for
-from training.visual_check import CONTEXT_ENTITIES, TEMPLATES, VisualSet, augment, base_images, entity_tags, names
+from training.visual_check import (
+    CONTEXT_ENTITIES,
+    TEMPLATES,
+    VisualSet,
+    augment,
+    base_images,
+    crop_features,
+    entity_tags,
+    names,
+)
 
 SCENE_SIZE = (480, 640)  # height, width
 OBJECT_KINDS = ("ORG", "MISC")
@@ -90,7 +98,6 @@ def scene_pairs(model, count: int, seed: int) -> VisualSet:
     rng = random.Random(f"scenes-{seed}")
     sources = base_images(random.Random(seed))
     proposer = proposer_for(model.config.proposer)
-    device = model.backbone.mean.device
     result = VisualSet([], [], [], [], torch.empty(0), [], [])
     features = []
     for _ in range(count):
@@ -101,8 +108,8 @@ def scene_pairs(model, count: int, seed: int) -> VisualSet:
         person = rng.choice(names("train") if made_up == "PER" else CONTEXT_ENTITIES["train"]["PER"])
         thing = rng.choice(names("train") if made_up == kind else CONTEXT_ENTITIES["train"][kind])
         words, tags = _scene_sentence(rng, person, thing, kind)
-        crops, boxes = image_crops(scene, proposer, model.config.num_crops)
-        features.append(model.backbone_features(torch.from_numpy(crops[None]).to(device))[0].half().cpu())
+        scene_features, boxes = crop_features(model, proposer, scene)
+        features.append(scene_features)
         targets = {"PER": target_crops(boxes, person_box, thing_box), kind: target_crops(boxes, thing_box, person_box)}
         result.tokens.append(words)
         result.tags.append(tags)

@@ -22,6 +22,7 @@ import skimage.data
 import torch
 
 from mlnet_ros.core.labels import ENTITY_TYPES
+from mlnet_ros.core.results import Box
 from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import proposer_for
 
@@ -198,18 +199,23 @@ def context_phrase(rng: random.Random, split: str) -> tuple[list[str], list[str]
     return lead + entity, ["O"] * len(lead) + entity_tags(entity, kind)
 
 
+def crop_features(model, proposer, rgb: np.ndarray) -> tuple[torch.Tensor, list[Box]]:
+    """``rgb``'s (s+1, C, grid, grid) float16 frozen backbone features on the CPU, and its crop boxes."""
+    crops, boxes = image_crops(rgb, proposer, model.config.num_crops)
+    features = model.backbone_features(torch.from_numpy(crops[None]).to(model.backbone.mean.device))[0]
+    return features.half().cpu(), boxes
+
+
 def photo_pool(model, split: str, seed: int, rng: random.Random) -> tuple[list[str], torch.Tensor]:
     """Augmented variants of the base photos: their types and (images, s+1, C, grid, grid) float16 features."""
     sources = base_images(random.Random(seed))
     variants_per_source = 6 if split == "train" else 2
     types, features = [], []
     proposer = proposer_for(model.config.proposer)
-    device = model.backbone.mean.device
     for kind in ENTITY_TYPES:
         for source in sources[kind]:
             for _ in range(variants_per_source):
-                crops, _ = image_crops(augment(source, rng), proposer, model.config.num_crops)
-                features.append(model.backbone_features(torch.from_numpy(crops[None]).to(device))[0].half().cpu())
+                features.append(crop_features(model, proposer, augment(source, rng))[0])
                 types.append(kind)
     return types, torch.stack(features)
 
