@@ -141,6 +141,8 @@ def test_fp16_graphs_keep_parity_with_fp32_on_twitter2017_test(exported, sentenc
     gold, words = [s.tags for s in sentences], [s.tokens for s in sentences]
     for image in (False, True):
         images = [regions["fp32"] if image else None] * len(words), [regions["fp16"] if image else None] * len(words)
+        fp32.emissions.clear()
+        fp16.emissions.clear()
         expected = tag_words(fp32, tokenizer, words, images[0])
         actual = tag_words(fp16, tokenizer, words, images[1])
         f1 = {name: entity_scores(gold, [t.tags for t in tagged])["overall"]["f1"]
@@ -153,10 +155,11 @@ def test_fp16_graphs_keep_parity_with_fp32_on_twitter2017_test(exported, sentenc
         # A sentence whose fp32 score is within MAX_SCORE_DIFF of the 0.5 threshold may have its gate
         # flipped by fp16 (the retrained default has one at 0.5003): compare emissions and gates elsewhere.
         decided = [i for i, t in enumerate(expected) if abs(t.match_score - 0.5) > MAX_SCORE_DIFF]
-        fp32.emissions.clear()
-        fp16.emissions.clear()
-        expected = tag_words(fp32, tokenizer, [words[i] for i in decided], [images[0][i] for i in decided])
-        actual = tag_words(fp16, tokenizer, [words[i] for i in decided], [images[1][i] for i in decided])
+        if len(decided) < len(words):  # tag again without the edge sentences, recording only the others
+            fp32.emissions.clear()
+            fp16.emissions.clear()
+            expected = tag_words(fp32, tokenizer, [words[i] for i in decided], [images[0][i] for i in decided])
+            actual = tag_words(fp16, tokenizer, [words[i] for i in decided], [images[1][i] for i in decided])
         emission_diff = max(float(np.abs(e - a).max()) for e, a in zip(fp32.emissions, fp16.emissions))
         print(f"image={image}: {len(decided)} sentences off the gate's edge, max emission diff {emission_diff:.4f}")
         assert len(decided) >= len(words) - 5 and emission_diff <= MAX_EMISSION_DIFF
