@@ -24,6 +24,7 @@ class GraphRunner:
         self.config = export.config()
         self.crf = CRFParameters.from_dict(export.sidecar["crf"])
         self.executor = executor
+        self.text_only_cells = export.text_only_cells()
 
     def encode_crops(self, crops: np.ndarray) -> np.ndarray:
         return self.executor.run(IMAGE_GRAPH, {"crops": np.ascontiguousarray(crops, dtype=np.float32)})[0]
@@ -31,8 +32,8 @@ class GraphRunner:
     def run_text(self, batch: WindowBatch, regions: np.ndarray | None) -> TextOutputs:
         rows = len(batch.input_ids)
         text_only = regions is None
-        if text_only:  # one all-zero crop, gate closed: the text-only emissions
-            regions = np.zeros((rows, 1, self.config.cells_per_crop, self.config.text_hidden), dtype=np.float32)
+        if text_only:  # one all-zero region, gate closed: the text-only emissions
+            regions = np.zeros((rows, 1, self.text_only_cells, self.config.text_hidden), dtype=np.float32)
         present = np.full(rows, not text_only)
         emissions, score, gate, attention = self.executor.run(
             TEXT_GRAPH,

@@ -53,9 +53,10 @@ def tensorrt_version(trt) -> tuple[int, int]:
     return int(major), int(minor)
 
 
-def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, ...], ...]]]:
+def profile_shapes(config: MLNetConfig, text_only_cells: int = 1) -> dict[str, dict[str, tuple[tuple[int, ...], ...]]]:
     """(min, opt, max) shape of every dynamic input, per graph: batch 1..32 windows, 1..max_length
-    wordpieces, 1..s+1 crops in the text graph (1 = text only), 1..4 images of s+1 crops."""
+    wordpieces, 1..s+1 crops of ``text_only_cells``..cells regions in the text graph (one crop = text
+    only; see ``Export.text_only_cells``), 1..4 images of s+1 crops."""
     crops, cells, d, side = config.num_crops + 1, config.cells_per_crop, config.text_hidden, config.crop_size
     pieces, words, chars = (1, 48, config.max_length), (1, 24, config.max_length - 2), (1, 12, config.max_word_chars)
     batch = (1, 1, MAX_BATCH)
@@ -71,7 +72,7 @@ def profile_shapes(config: MLNetConfig) -> dict[str, dict[str, tuple[tuple[int, 
             "word_starts": shapes(batch, words),
             "word_mask": shapes(batch, words),
             "char_ids": shapes(batch, words, chars),
-            "regions": shapes(batch, (1, crops, crops), cells, d),
+            "regions": shapes(batch, (1, crops, crops), (text_only_cells, cells, cells), d),
             "image_present": shapes(batch),
         },
     }
@@ -160,7 +161,7 @@ class TensorRTGraphs:
         self.config = export.config()
         self.output_names = {graph: export.output_names(graph) for graph in (IMAGE_GRAPH, TEXT_GRAPH)}
         self.trt, self.gpu = trt, gpu
-        self.shapes = profile_shapes(self.config)
+        self.shapes = profile_shapes(self.config, export.text_only_cells())
         precision = "fp16" if fp16 else "fp32"
         cache = EngineCache(export.derived_dir("tensorrt"))
         self.engines, self.contexts, self.inputs, self.outputs = {}, {}, {}, {}
