@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import onnx
 import pytest
 import skimage.data
 
@@ -19,13 +20,18 @@ MAX_F1_DROP = 0.3  # entity F1 points, int8 text graph vs fp32
 
 def test_int8_bundle_records_its_quantization(bundle, int8_bundle):
     sidecar, fp32_sidecar = (json.loads((b / SIDECAR).read_text()) for b in (int8_bundle, bundle))
-    assert sidecar["quantization"][TEXT_GRAPH]["method"] == "dynamic"
-    assert sidecar["quantization"][TEXT_GRAPH]["weight_type"] == "int8"
+    quantization = sidecar["quantization"][TEXT_GRAPH]
+    assert quantization["method"] == "weight-only blockwise" and quantization["op_type"] == "MatMulNBits"
+    assert quantization["weight_type"] == "int8" and quantization["block_size"] == 32
     assert sidecar["graphs"][IMAGE_GRAPH] == fp32_sidecar["graphs"][IMAGE_GRAPH]  # the image graph stays fp32
     assert sidecar["graphs"][TEXT_GRAPH]["sha256"] != fp32_sidecar["graphs"][TEXT_GRAPH]["sha256"]
-    assert sidecar["quantization"][TEXT_GRAPH]["quantized_nodes"] == 6  # MiniLM's six feed-forward expansions
-    # Their weights (6 x 384 x 1536) shrink from 4 bytes to 1: about 10 MB of the fp32 graph.
-    assert (int8_bundle / TEXT_GRAPH).stat().st_size < (bundle / TEXT_GRAPH).stat().st_size - 9_000_000
+    # MiniLM's 6 x (Q, K, V, output, feed-forward expansion and contraction), the fusion's key and value
+    # projections and the emission layer.
+    assert quantization["quantized_nodes"] == 39
+    graph = onnx.load(str(int8_bundle / TEXT_GRAPH), load_external_data=False).graph
+    assert sum(node.op_type == "MatMulNBits" for node in graph.node) == 39
+    # MiniLM's 10.6 M weights shrink from 4 bytes to 1 (plus a scale per 32): about 31 MB of the fp32 graph.
+    assert (int8_bundle / TEXT_GRAPH).stat().st_size < (bundle / TEXT_GRAPH).stat().st_size - 28_000_000
 
 
 def test_int8_keeps_entity_f1_on_twitter2017_test(bundle, int8_bundle):

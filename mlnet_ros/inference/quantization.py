@@ -1,54 +1,50 @@
-"""int8 text graph (export time): dynamic quantization with ``onnxruntime.quantization`` (it imports onnx).
+"""int8 text graph (export time): blockwise int8 weights with ``onnxruntime.quantization`` (it imports onnx).
 
-Only the feed-forward expansion MatMuls of the text encoder (a constant weight of shape (d, 4d): 384 x 1536
-in MiniLM) get int8 weights (per channel); activations are quantized per call, so no calibration set is
-needed. Quantizing every MatMul/Gemm moved the retrained default's tags further from fp32 on the valid
-splits (99.32 % of tags and 93.4 % of sentences identical, against 99.56 % and 96.2 % for the expansion
-layers only) and cost 0.65 entity F1 on Twitter-2017 test. The image graph stays fp32 (its convolutions
-gain little from dynamic quantization on CPU). The entity F1 against the fp32 graphs is checked in
-test/test_bundle_int8.py.
+Every MatMul with a constant weight (39 in the embedded preset: MiniLM's 36, the fusion's key and value
+projections, the emission layer) becomes an onnxruntime ``MatMulNBits`` node: 8-bit symmetric weights in
+blocks of 32 input rows, each block with its own scale, computed with int8 activations (``accuracy_level``
+4). No calibration set is needed. On the current default's combined valid (Twitter-2015 + 2017 valid + the
+generated command valid, text only) this kept 99.89 % of the fp32 tags (valid F1 81.35 against 81.45) and
+made ``text.onnx`` 71 MB instead of 103, where the earlier per-channel dynamic int8 of the six feed-forward
+expansions kept 99.60 % (81.30) at 93 MB, about as fast. The image graph stays fp32 (its convolutions gain
+little on CPU). The entity F1 against the fp32 graphs is checked in test/test_bundle_int8.py.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-OP_TYPES = ("MatMul",)
-
-
-def expansion_matmuls(path: Path) -> list[str]:
-    """Names of the MatMul nodes whose constant weight is (d, 4d): the transformer feed-forward expansions."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    shapes = {initializer.name: tuple(initializer.dims) for initializer in graph.initializer}
-    names = []
-    for node in graph.node:
-        weight = next((shapes[name] for name in node.input if name in shapes), None)
-        if node.op_type == "MatMul" and weight is not None and len(weight) == 2 and weight[1] == 4 * weight[0]:
-            names.append(node.name)
-    return names
+BITS = 8
+BLOCK_SIZE = 32  # input rows sharing one scale; 64 and 128 are a little faster and a little further from fp32
+ACCURACY_LEVEL = 4  # int8 activations: the int8 kernels (level 0 dequantizes to fp32 and is 3x slower)
+QUANTIZED_OP = "MatMulNBits"
 
 
 def quantize_text_graph(path: Path) -> dict:
     """Quantize the graph at ``path`` in place; returns how (recorded in the bundle's export.json)."""
+    import onnx
     import onnxruntime
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     path = Path(path)
-    nodes = expansion_matmuls(path)
-    if not nodes:
-        raise ValueError(f"{path}: no feed-forward expansion MatMul to quantize")
+    quantizer = MatMulNBitsQuantizer(onnx.load(str(path)), bits=BITS, block_size=BLOCK_SIZE, is_symmetric=True,
+                                     accuracy_level=ACCURACY_LEVEL)
+    quantizer.process()
+    model = quantizer.model.model
+    quantized = sum(node.op_type == QUANTIZED_OP for node in model.graph.node)
+    if not quantized:
+        raise ValueError(f"{path}: no MatMul with a constant weight to quantize")
     temporary = path.with_name(f"{path.name}.int8.tmp{os.getpid()}")
-    quantize_dynamic(str(path), str(temporary), op_types_to_quantize=list(OP_TYPES), nodes_to_quantize=nodes,
-                     per_channel=True, weight_type=QuantType.QInt8)
+    onnx.save(model, str(temporary))
     os.replace(temporary, path)
     return {
-        "method": "dynamic",
+        "method": "weight-only blockwise",
         "weight_type": "int8",
-        "per_channel": True,
-        "op_types": list(OP_TYPES),
-        "nodes": "feed-forward expansion MatMuls (constant weight d x 4d)",
-        "quantized_nodes": len(nodes),
+        "symmetric": True,
+        "block_size": BLOCK_SIZE,
+        "accuracy_level": ACCURACY_LEVEL,
+        "op_type": QUANTIZED_OP,
+        "nodes": "every MatMul with a constant weight",
+        "quantized_nodes": quantized,
         "onnxruntime": onnxruntime.__version__,
     }
