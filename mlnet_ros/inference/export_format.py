@@ -2,8 +2,8 @@
 
 - ``image.onnx``: crops (images, s+1, 3, crop, crop) float32 in 0..255 → regions (images, s+1, cells, d).
 - ``text.onnx``: wordpieces, words, chars, regions, image_present → emissions, match score, gate,
-  cross-attention. Text-only inputs pass one all-zero region (one crop of one cell) with ``image_present`` False: the gate
-  stays closed and the emissions equal the model's text-only emissions.
+  cross-attention. Text-only inputs pass one all-zero region (one crop of one cell) with ``image_present``
+  False: the gate stays closed and the emissions equal the model's text-only emissions.
 - ``export.json``: opset, source checkpoint and its sha256, the model config, the CRF parameters
   (decoding stays in numpy) and each graph's sha256, inputs and outputs.
 
@@ -95,7 +95,7 @@ class Export:
 
     def text_only_cells(self) -> int:
         """Regions a text-only call passes: 1 where the text graph's cell axis is dynamic (exports since
-        2026-12-02: the cross-attention then costs nothing), else the fixed cells per crop."""
+        2026-12-03: the cross-attention then costs nothing), else the fixed cells per crop."""
         regions = next(i for i in self.sidecar["graphs"][TEXT_GRAPH]["inputs"] if i["name"] == "regions")
         return 1 if isinstance(regions["shape"][2], str) else self.config().cells_per_crop
 

@@ -6,8 +6,9 @@ blocks of 32 input rows, each block with its own scale, computed with int8 activ
 4). No calibration set is needed. On the current default's combined valid (Twitter-2015 + 2017 valid + the
 generated command valid, text only) this kept 99.89 % of the fp32 tags (valid F1 81.35 against 81.45) and
 made ``text.onnx`` 71 MB instead of 103, where the earlier per-channel dynamic int8 of the six feed-forward
-expansions kept 99.60 % (81.30) at 93 MB, about as fast. The image graph stays fp32 (its convolutions gain
-little on CPU). The entity F1 against the fp32 graphs is checked in test/test_bundle_int8.py.
+expansions kept 99.60 % (81.30) at 93 MB, about as fast. The image graph stays fp32 (post-training int8
+of its convolutions costs the visual check; docs/DEPLOYMENT.md). The entity F1 against the fp32 graphs is
+checked in test/test_bundle_int8.py.
 """
 from __future__ import annotations
 
