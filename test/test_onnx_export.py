@@ -1,6 +1,7 @@
 """ONNX export of the shipped model, and onnxruntime parity with torch on Twitter-2017 test tweets."""
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from mlnet_ros.inference.export_format import (
     IMAGE_GRAPH,
     SIDECAR,
     TEXT_GRAPH,
+    Export,
     ExportError,
     checkpoint_hash,
     sha256_file,
@@ -86,6 +88,16 @@ def assert_same_tagging(runner, graph_runner, tokenizer, sentences, regions):
 def test_onnxruntime_matches_torch_text_only(exported, torch_model, sentences):
     model, tokenizer = torch_model
     assert_same_tagging(TorchRunner(model), onnxruntime_runner(exported), tokenizer, sentences, [None] * len(sentences))
+
+
+def test_a_crop_of_49_zero_cells_as_older_exports_pass_gives_the_same_text_only_tags(exported, torch_model, sentences):
+    fixed = copy.deepcopy(exported.sidecar)  # the sidecar of an export whose cell axis is fixed
+    next(i for i in fixed["graphs"][TEXT_GRAPH]["inputs"] if i["name"] == "regions")["shape"][2] = 49
+    assert Export(exported.directory, fixed).text_only_cells() == 49
+    one_cell, all_cells = onnxruntime_runner(exported), onnxruntime_runner(exported)
+    all_cells.text_only_cells = 49
+    sample = sentences[:200]
+    assert_same_tagging(all_cells, one_cell, torch_model[1], sample, [None] * len(sample))
 
 
 def test_onnxruntime_matches_torch_with_image(exported, torch_model, sentences):
