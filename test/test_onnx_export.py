@@ -67,6 +67,8 @@ def test_export_is_valid_and_described_by_its_sidecar(exported):
     # The cell axis is dynamic: a text-only call passes one zero region instead of a crop of 49.
     assert text["regions"] == ["batch", "crops", "cells", sidecar["config"]["text_hidden"]]
     assert exported.text_only_cells() == 1
+    # Exported with eager attention: no NaN guards of the SDPA decomposition in the encoder layers.
+    assert not any(node.op_type == "IsNaN" for node in onnx.load(str(exported.graph(TEXT_GRAPH))).graph.node)
     assert text["emissions"] == ["batch", "words", len(sidecar["config"]["labels"])]
     image = sidecar["graphs"][IMAGE_GRAPH]
     assert image["inputs"][0]["shape"] == ["images", sidecar["config"]["num_crops"] + 1, 3, 224, 224]

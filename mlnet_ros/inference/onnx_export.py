@@ -157,6 +157,9 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
     (out_dir / SIDECAR).unlink(missing_ok=True)  # written last: no sidecar, no export
     if model.char_encoder is not None:
         model.char_encoder = PaddedCharEncoder(model.char_encoder)
+    # Eager attention exports as MatMul + Softmax over an additive mask; the SDPA decomposition adds
+    # NaN guards (IsNaN/Where) to every layer: 72 nodes more, the same outputs, 3-4 % slower text calls.
+    model.text_encoder.set_attn_implementation("eager")
     model.eval()
     for noisy in ("onnxscript", "onnx_ir"):  # hundreds of INFO lines per export
         logging.getLogger(noisy).setLevel(logging.WARNING)
