@@ -24,6 +24,7 @@ from mlnet_ros.inference.backends.torch_runner import TorchRunner
 from mlnet_ros.inference.crf_decoding import marginals, viterbi
 from mlnet_ros.inference.tagging import tag_words
 from mlnet_ros.model.checkpoint import load_checkpoint, save_checkpoint
+from mlnet_ros.model.crf import BioCRF
 from mlnet_ros.model.modeling import MLNetModel, TextBatch
 from mlnet_ros.model.pretrained import build_model, load_tokenizer, text_encoder_config
 from training.data import DEFAULT_DATA_DIR
@@ -350,3 +351,25 @@ def test_onnx_detector_proposer_orders_by_score_clips_and_pads(tmp_path):
     rgb = np.zeros((400, 600, 3), np.uint8)
     assert proposer.propose(rgb, 3) == [Box(500, 300, 100, 100), Box(0, 0, 50, 60), Box(100, 50, 200, 200)]
     assert proposer.propose(rgb, 4)[3] in fallback_boxes(400, 600)
+
+
+def test_marginals_hold_with_forbidden_transitions_and_large_emissions():
+    """The model's BIO constraints (forbidden transitions far below zero) and emissions of ±100: the
+    scaled recursion against a log-space brute force over all 9^5 paths."""
+    crf = BioCRF(LABELS).parameters_numpy()
+    start, end, trans = crf["start"], crf["end"], crf["transitions"]
+    rng = np.random.default_rng(2)
+    length, k = 5, len(LABELS)
+    emissions = rng.normal(scale=40.0, size=(length, k)).clip(-100, 100)
+    paths = np.array(list(itertools.product(range(k), repeat=length)))
+    scores = start[paths[:, 0]] + end[paths[:, -1]] + emissions[np.arange(length), paths].sum(axis=1)
+    scores += trans[paths[:, :-1], paths[:, 1:]].sum(axis=1)
+    log_z = np.logaddexp.reduce(scores)
+    expected = np.zeros((length, k))
+    for t in range(length):
+        for tag in range(k):
+            chosen = scores[paths[:, t] == tag]
+            expected[t, tag] = np.exp(np.logaddexp.reduce(chosen) - log_z) if len(chosen) else 0.0
+    got = marginals(emissions, start, end, trans)
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, rtol=1e-12)
