@@ -20,7 +20,8 @@ LAYERS = {
         # the torch runner, the TensorRT runner (CUDA buffers through torch) and the export-time steps
         ["mlnet_ros.inference.backends.torch_runner", "mlnet_ros.inference.backends.tensorrt_backend",
          "mlnet_ros.inference.onnx_export", "mlnet_ros.inference.mixed_precision",
-         "mlnet_ros.inference.bundle_export", "mlnet_ros.inference.quantization"],
+         "mlnet_ros.inference.bundle_export", "mlnet_ros.inference.quantization",
+         "mlnet_ros.inference.graph_rewrites"],
     ),
     "mlnet_ros.ros": (TORCH + ["mlnet_ros.model", "mlnet_ros.cli"], []),
 }

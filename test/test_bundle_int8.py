@@ -22,15 +22,17 @@ def test_int8_bundle_records_its_quantization(bundle, int8_bundle):
     sidecar, fp32_sidecar = (json.loads((b / SIDECAR).read_text()) for b in (int8_bundle, bundle))
     quantization = sidecar["quantization"][TEXT_GRAPH]
     assert quantization["method"] == "weight-only blockwise" and quantization["op_type"] == "MatMulNBits"
-    assert quantization["weight_type"] == "int8" and quantization["block_size"] == 32
+    assert quantization["weight_type"] == "int8" and quantization["block_size"] == 128
     assert sidecar["graphs"][IMAGE_GRAPH] == fp32_sidecar["graphs"][IMAGE_GRAPH]  # the image graph stays fp32
     assert sidecar["graphs"][TEXT_GRAPH]["sha256"] != fp32_sidecar["graphs"][TEXT_GRAPH]["sha256"]
-    # MiniLM's 6 x (Q, K, V, output, feed-forward expansion and contraction), the fusion's key and value
-    # projections and the emission layer.
-    assert quantization["quantized_nodes"] == 39
+    # MiniLM's 6 x (Q, K and V merged into one, output, feed-forward expansion and contraction), the
+    # fusion's key and value projections (merged) and the emission layer; no constant-weight MatMul is left.
+    assert quantization["quantized_nodes"] == 26
     graph = onnx.load(str(int8_bundle / TEXT_GRAPH), load_external_data=False).graph
-    assert sum(node.op_type == "MatMulNBits" for node in graph.node) == 39
-    # MiniLM's 10.6 M weights shrink from 4 bytes to 1 (plus a scale per 32): about 31 MB of the fp32 graph.
+    assert sum(node.op_type == "MatMulNBits" for node in graph.node) == 26
+    constants = {init.name for init in graph.initializer}
+    assert not [node.name for node in graph.node if node.op_type == "MatMul" and node.input[1] in constants]
+    # MiniLM's 10.6 M weights shrink from 4 bytes to 1 (plus a scale per 128): about 31 MB of the fp32 graph.
     assert (int8_bundle / TEXT_GRAPH).stat().st_size < (bundle / TEXT_GRAPH).stat().st_size - 28_000_000
 
 

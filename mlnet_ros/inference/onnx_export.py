@@ -33,6 +33,7 @@ from mlnet_ros.inference.export_format import (
     sha256_file,
     verify_export,
 )
+from mlnet_ros.inference.graph_rewrites import merge_shared_input_matmuls
 from mlnet_ros.model.checkpoint import load_checkpoint
 from mlnet_ros.model.modeling import CharEncoder, MLNetModel, TextBatch
 
@@ -131,10 +132,11 @@ def value_info(values) -> list[dict]:
     ]
 
 
-def fix_dynamic_shapes(path: Path, axes: dict[str, dict[int, str]]) -> onnx.ModelProto:
+def finish_graph(path: Path, axes: dict[str, dict[int, str]]) -> onnx.ModelProto:
     """Name the declared dynamic axes of the graph's inputs and outputs and drop the intermediate shape
-    annotations: the exporter fixes the BiLSTM's sequence axis at its example size there, which
-    onnxruntime then warns about on every run. Check the graph and save it."""
+    annotations (the exporter fixes the BiLSTM's sequence axis at its example size there, which
+    onnxruntime then warns about on every run); merge the MatMuls of shared inputs
+    (``graph_rewrites``). Check the graph and save it."""
     graph_model = onnx.load(str(path))
     for value in list(graph_model.graph.input) + list(graph_model.graph.output):
         for axis, name in axes.get(value.name, {}).items():
@@ -142,6 +144,7 @@ def fix_dynamic_shapes(path: Path, axes: dict[str, dict[int, str]]) -> onnx.Mode
             dim.Clear()
             dim.dim_param = name
     del graph_model.graph.value_info[:]
+    merge_shared_input_matmuls(graph_model.graph)
     onnx.checker.check_model(graph_model, full_check=True)
     onnx.save(graph_model, str(path))
     return graph_model
@@ -175,7 +178,7 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
                 output_names=list(names[filename][1]), dynamic_axes=DYNAMIC_AXES[filename],
                 opset_version=OPSET, dynamo=True, external_data=False,
             )
-        graph_model = fix_dynamic_shapes(path, DYNAMIC_AXES[filename])
+        graph_model = finish_graph(path, DYNAMIC_AXES[filename])
         graphs[filename] = {
             "sha256": sha256_file(path),
             "inputs": value_info(graph_model.graph.input),
