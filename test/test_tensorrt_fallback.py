@@ -140,3 +140,19 @@ def test_any_tensorrt_failure_falls_back_with_the_reason(stand_in, failure, capl
         load_backend(MODEL_DIR, "tensorrt", device="cuda")
     assert str(raised.value).startswith("tensorrt: ") and reason in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_an_int8_bundle_is_refused_before_any_engine_build(stand_in, int8_bundle, caplog):
+    """int8 bundles carry onnxruntime's MatMulNBits: TensorRT says so at once (no parse, no engine), auto
+    falls back to onnxruntime, and the bundle stays as it was."""
+    before = sorted(p.name for p in int8_bundle.iterdir())
+    with pytest.raises(BackendUnavailable) as raised:
+        load_backend(int8_bundle, "tensorrt", device="cuda")
+    assert "is an int8 bundle" in str(raised.value) and "fp32 bundle (mlnet_export without --int8)" in str(raised.value)
+    assert "\n" not in str(raised.value)
+    assert stand_in["trt"].calls == []  # no builder, parser or engine was touched
+    with caplog.at_level(logging.INFO, logger="mlnet_ros.inference.backends"):
+        recognizer = load_backend(int8_bundle, "auto", device="cuda")
+    assert recognizer.backend == "onnxruntime"
+    assert "is an int8 bundle" in caplog.records[-1].getMessage()
+    assert sorted(p.name for p in int8_bundle.iterdir()) == before
