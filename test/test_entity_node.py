@@ -28,6 +28,7 @@ from support.ros_client import ASTRONAUT, SENTENCE, Client, best_effort_publishe
 from mlnet_ros.msg import EntityArray
 from mlnet_ros.ros.entity_node import EntityNode, activate
 from mlnet_ros.ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.spinning import spin
 from mlnet_ros.srv import RecognizeEntities
 
 pytestmark = pytest.mark.ros
@@ -52,7 +53,7 @@ def ros():
         executor.add_node(node)
         executor.add_node(client_node)
         assert activate(node)
-        thread = threading.Thread(target=executor.spin, daemon=True)
+        thread = threading.Thread(target=spin, args=(executor,), daemon=True)
         thread.start()
         client = Client(client_node)
         client.wait_connected()

@@ -29,6 +29,7 @@ from mlnet_ros.msg import EntityArray
 from mlnet_ros.paths import default_model_dir
 from mlnet_ros.ros.entity_node import EntityNode, activate
 from mlnet_ros.ros.image_msgs import rgb_to_image
+from mlnet_ros.ros.spinning import spin
 
 DEFAULT_TRANSCRIPT = "This is the astronaut Eileen Collins"
 IMAGE_STATUS = {
@@ -143,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     executor = MultiThreadedExecutor(num_threads=4)
     executor.add_node(node)
     executor.add_node(client)
-    spinner = threading.Thread(target=executor.spin, daemon=True)
+    spinner = threading.Thread(target=spin, args=(executor,), daemon=True)
     try:
         if not activate(node):
             print(

@@ -41,6 +41,7 @@ from mlnet_ros.ros.qos import (
     image_qos,
     transcript_qos,
 )
+from mlnet_ros.ros.spinning import spin
 from mlnet_ros.srv import RecognizeEntities
 
 NODE_NAME = "mlnet_entity_node"
@@ -346,7 +347,7 @@ def main(args: list[str] | None = None) -> int:
                 node.get_logger().info(
                     "Unconfigured: waiting for a lifecycle manager (autostart is false)"
                 )
-            executor.spin()
+            spin(executor)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         except rclpy_implementation.RCLError:
