@@ -11,19 +11,11 @@ from rclpy.context import Context
 from rclpy.event_handler import SubscriptionEventCallbacks
 from rclpy.executors import MultiThreadedExecutor
 from std_msgs.msg import String
+from support.ros_client import wait_for
 
 from mlnet_ros.ros.spinning import spin
 
 CYCLES = 40  # plain Executor.spin died after 6 and 14 such cycles when this test was written
-
-
-def wait_for(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_spin_goes_on_after_subscriptions_are_destroyed_from_another_thread():
