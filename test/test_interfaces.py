@@ -122,7 +122,7 @@ def test_message_constants_and_defaults():
 # Modules that are the ROS side of the package (they import rclpy / ROS messages).
 ROS_MODULES = {"mlnet_ros.ros.entity_node", "mlnet_ros.cli.demo", "mlnet_ros.ros.image_msgs",
                "mlnet_ros.ros.entity_msgs", "mlnet_ros.ros.latest_frame", "mlnet_ros.ros.diagnostics",
-               "mlnet_ros.ros.parameters", "mlnet_ros.ros.qos", "mlnet_ros.ros.answering",
+               "mlnet_ros.ros.parameters", "mlnet_ros.ros.qos", "mlnet_ros.ros.answering", "mlnet_ros.ros.spinning",
                "mlnet_ros.msg", "mlnet_ros.srv"}
 
 BLOCK_ROS = """
