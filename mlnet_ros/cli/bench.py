@@ -411,7 +411,7 @@ def describe_bundle(directory: Path, option: str) -> str:
         export = verify_bundle(directory)
     except ModelLoadError as error:
         raise UsageError(f"{option}: {error}") from None
-    return "int8" if export.sidecar.get("quantization") else "fp32"
+    return "int8" if export.int8() else "fp32"
 
 
 def bundle_runs(bundles: list[Path]) -> list[tuple[str, str, Path]]:

@@ -99,6 +99,10 @@ class Export:
         regions = next(i for i in self.sidecar["graphs"][TEXT_GRAPH]["inputs"] if i["name"] == "regions")
         return 1 if isinstance(regions["shape"][2], str) else self.config().cells_per_crop
 
+    def int8(self) -> bool:
+        """Whether the text graph was quantized (an ``--int8`` deploy bundle: onnxruntime's MatMulNBits)."""
+        return bool(self.sidecar.get("quantization"))
+
     def output_names(self, filename: str) -> list[str]:
         """The outputs of graph ``filename`` in their exported order."""
         return [output["name"] for output in self.sidecar["graphs"][filename]["outputs"]]

@@ -104,7 +104,7 @@ def load_tensorrt(model_dir: Path, device: str, fp16: bool, force_engine_rebuild
 
     trt = import_tensorrt()  # fail before a possible ONNX export
     export, tokenizer = graphs_and_tokenizer(model_dir, export_if_missing=not auto)
-    if export.sidecar.get("quantization"):
+    if export.int8():
         raise BackendUnavailable(
             f"{model_dir} is an int8 bundle: its text graph uses onnxruntime's MatMulNBits, which TensorRT "
             "cannot parse; give TensorRT an fp32 bundle (mlnet_export without --int8), it builds fp16 engines itself"
