@@ -43,6 +43,7 @@ def merge_shared_input_matmuls(graph: onnx.GraphProto) -> int:
         if weight is not None and len(weight.dims) == 2 and node.output[0] not in graph_outputs:
             groups[node.input[0]].append(node)
     merged = 0
+    replaced_constants = set()
     for source, members in groups.items():
         if len(members) < 2 or len({initializers[m.input[1]].dims[0] for m in members}) != 1:
             continue
@@ -57,6 +58,7 @@ def merge_shared_input_matmuls(graph: onnx.GraphProto) -> int:
         new_nodes = [helper.make_node("MatMul", [source, f"{prefix}_weight"], [f"{prefix}_product"], name=prefix)]
         product = f"{prefix}_product"
         replaced = list(members)
+        replaced_constants.update(m.input[1] for m in members)
         outputs = [m.output[0] for m in members]
         if with_bias:
             graph.initializer.append(
@@ -65,6 +67,7 @@ def merge_shared_input_matmuls(graph: onnx.GraphProto) -> int:
             new_nodes.append(helper.make_node("Add", [product, f"{prefix}_bias"], [f"{prefix}_sum"], name=f"{prefix}_add"))
             product = f"{prefix}_sum"
             replaced += [add for add, _ in biases]
+            replaced_constants.update(name for add, _ in biases for name in add.input if name in initializers)
             outputs = [add.output[0] for add, _ in biases]
         new_nodes.append(
             helper.make_node("Split", [product, f"{prefix}_split"], outputs, name=f"{prefix}_split", axis=-1)
@@ -75,12 +78,13 @@ def merge_shared_input_matmuls(graph: onnx.GraphProto) -> int:
         for offset, node in enumerate(new_nodes):
             graph.node.insert(position + offset, node)
         merged += 1
-    _drop_unused_initializers(graph)
+    _drop_unless_used(graph, replaced_constants)
     return merged
 
 
-def _drop_unused_initializers(graph: onnx.GraphProto) -> None:
+def _drop_unless_used(graph: onnx.GraphProto, names: set[str]) -> None:
+    """Remove the initializers ``names`` (the merged weights and biases) that no node or output uses any more."""
     used = {name for node in graph.node for name in node.input} | {output.name for output in graph.output}
-    kept = [init for init in graph.initializer if init.name in used]
+    kept = [init for init in graph.initializer if init.name not in names or init.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
