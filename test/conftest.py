@@ -102,3 +102,15 @@ def int8_bundle(tmp_path_factory) -> Path:
     from support.bundles import export_bundle
 
     return export_bundle(tmp_path_factory.mktemp("bundle") / "embedded_int8", "--int8")
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """A saved checkpoint of a tiny random MLNet (support.tiny_models): exports in seconds."""
+    from support.tiny_models import tiny_model, tiny_text_encoder
+
+    from mlnet_ros.model.checkpoint import save_checkpoint
+
+    directory = tmp_path_factory.mktemp("tiny")
+    save_checkpoint(tiny_model(tiny_text_encoder(directory / "bert")), directory / "model")
+    return directory / "model"

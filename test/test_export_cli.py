@@ -7,20 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from support.tiny_models import tiny_model, tiny_text_encoder
 
 from mlnet_ros.cli.export import main
 from mlnet_ros.inference.export_format import IMAGE_GRAPH, SIDECAR, TEXT_GRAPH, checkpoint_hash, verify_export
-from mlnet_ros.model.checkpoint import save_checkpoint
 
 EXPORT_EXECUTABLE = str(Path(sys.executable).with_name("mlnet_export"))
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("tiny")
-    save_checkpoint(tiny_model(tiny_text_encoder(directory / "bert")), directory / "model")
-    return directory / "model"
 
 
 @pytest.mark.parametrize("command", [[EXPORT_EXECUTABLE], [sys.executable, "-m", "mlnet_ros.onnx_export"]])

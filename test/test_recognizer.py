@@ -5,13 +5,11 @@ import numpy as np
 import pytest
 import skimage.data
 from support.paths import SHIPPED_MODEL
-from support.tiny_models import tiny_model, tiny_text_encoder
 
 from mlnet_ros.core.checkpoint_files import ModelLoadError
 from mlnet_ros.core.results import Box, ImageFeatures, Recognition
 from mlnet_ros.core.text_inputs import split_words
 from mlnet_ros.inference.backends import load_backend
-from mlnet_ros.model.checkpoint import save_checkpoint
 
 
 def test_split_words_keeps_offsets():
@@ -34,11 +32,8 @@ def test_an_entity_points_at_the_proposal_crop_its_words_attend_to_most():
 
 
 @pytest.fixture(scope="module")
-def tiny_recognizer(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tiny")
-    model = tiny_model(tiny_text_encoder(directory / "bert"))
-    save_checkpoint(model, directory / "model")
-    return load_backend(directory / "model", "torch")
+def tiny_recognizer(tiny_checkpoint):
+    return load_backend(tiny_checkpoint, "torch")
 
 
 def test_recognizer_contract_on_tiny_model(tiny_recognizer):

@@ -68,3 +68,11 @@ def test_user_mistakes_give_one_line_and_status_2(tmp_path, capsys, make_args, w
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("mlnet_tag: error:") and words in lines[0]
+
+
+def test_a_checkpoint_exported_on_first_use_still_prints_only_json(tiny_checkpoint, tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty_cache"))  # onnxruntime exports the checkpoint first
+    assert main(["Anna flew to Paris", "--model-dir", str(tiny_checkpoint), "--backend", "onnxruntime"]) == 0
+    result = json.loads(capfd.readouterr().out)
+    assert result["backend"] == "onnxruntime" and result["transcript"] == "Anna flew to Paris"
+    assert (tmp_path / "empty_cache" / "mlnet_ros").is_dir()

@@ -104,15 +104,11 @@ def test_composed_scenes_paste_both_photos_apart_inside_the_frame():
             assert box.y + box.height <= SCENE_SIZE[0] and 140 <= max(box.width, box.height) <= 220
 
 
-def test_grounding_check_runs_the_recognizer_on_scenes(tmp_path):
-    from support.tiny_models import tiny_model
-
+def test_grounding_check_runs_the_recognizer_on_scenes(tiny_checkpoint):
     from mlnet_ros.inference.backends import load_backend
-    from mlnet_ros.model.checkpoint import save_checkpoint
     from training.grounding_check import grounding_check
 
-    save_checkpoint(tiny_model(tiny_text_encoder(tmp_path / "bert")), tmp_path / "model")
-    result = grounding_check(load_backend(tmp_path / "model", "torch"), scenes=6, seed=1)
+    result = grounding_check(load_backend(tiny_checkpoint, "torch"), scenes=6, seed=1)
     assert result["scenes"] == 6
     for key in ("person_box_on_person_pct", "object_box_on_object_pct", "gate_open_pct", "different_boxes_pct"):
         assert 0.0 <= result[key] <= 100.0

@@ -12,7 +12,6 @@ unusable --out, --int8 without --out) print one line on stderr and exit with sta
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -45,10 +44,9 @@ def export(model_dir: Path, out_dir: Path | None, int8: bool = False) -> Path:
         from mlnet_ros.inference.bundle_export import export_bundle
         from mlnet_ros.inference.onnx_export import export_onnx
 
-        with contextlib.redirect_stdout(sys.stderr):  # torch.onnx prints its progress: stdout is for DIR only
-            if out_dir is None:
-                return export_onnx(model_dir, target)
-            return export_bundle(model_dir, target, int8).directory
+        if out_dir is None:
+            return export_onnx(model_dir, target)
+        return export_bundle(model_dir, target, int8).directory
     except ModelLoadError as error:
         raise UsageError(f"--model: {error}") from None
 

@@ -176,7 +176,7 @@ def export_onnx(model_dir: Path, out_dir: Path | None = None) -> Path:
             torch.onnx.export(
                 wrappers[filename], inputs, str(path), input_names=list(names[filename][0]),
                 output_names=list(names[filename][1]), dynamic_axes=DYNAMIC_AXES[filename],
-                opset_version=OPSET, dynamo=True, external_data=False,
+                opset_version=OPSET, dynamo=True, external_data=False, verbose=False,  # no progress on stdout
             )
         graph_model = finish_graph(path, DYNAMIC_AXES[filename])
         graphs[filename] = {
