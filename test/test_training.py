@@ -125,6 +125,7 @@ def run_cli(*args):
         (["train", "--out", "/tmp/x", "--text-layers", "9"], "--text-layers 9: the text encoder has 6 layers"),
         (["train", "--out", "/tmp/x", "--init", "models/embedded", "--text-layers", "3"], "drop --text-encoder"),
         (["train", "--out", "/tmp/x", "--scene-pairs", "10"], "--scene-pairs: add --visual N"),
+        (["train", "--out", "/tmp/x", "--known-pairs", "10"], "--known-pairs: add --visual N"),
     ],
 )
 def test_cli_user_errors_are_one_line(args, message, tmp_path):

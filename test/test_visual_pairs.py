@@ -1,5 +1,7 @@
-"""Generated visual pairs (plain, mixed, mismatched with real photos) and the region proposers."""
+"""Generated visual pairs (plain, mixed, mismatched with real photos, known names) and the region proposers."""
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import pytest
@@ -16,7 +18,7 @@ from mlnet_ros.inference.region_proposals import (
     proposer_for,
 )
 from mlnet_ros.model.pretrained import build_model
-from training.visual_check import CONTEXT_ENTITIES, build_visual_set, evaluate_visual
+from training.visual_check import CONTEXT_ENTITIES, TEMPLATES, build_visual_set, evaluate_visual, photo_of_another_type
 
 TWEETS = [(["RT", "@ana", ":", "Obama", "visits", "Berlin"], ["O", "O", "O", "B-PER", "O", "B-LOC"]),
           (["Apple", "opens", "in", "Paris", "today"], ["B-ORG", "O", "O", "B-LOC", "O"])]
@@ -46,6 +48,29 @@ def test_pairs_are_half_matched_half_of_those_mixed_and_negatives_use_real_sente
     assert again.tokens == pairs.tokens and again.tags == pairs.tags and again.image == pairs.image
 
 
+def test_known_name_pairs_follow_the_others_and_name_a_context_entity_in_a_template(feature_model):
+    plain = build_visual_set(feature_model, "test", 40, 3, TWEETS)
+    pairs = build_visual_set(feature_model, "test", 40, 3, TWEETS, known=12)
+    assert pairs.tokens[:40] == plain.tokens and pairs.image[:40] == plain.image  # the other pairs stay as they were
+    assert pairs.kind[40:] == ["known"] * 12 and pairs.match[40:] == [0.0] * 12
+    kinds = set()
+    for tokens, tags in zip(pairs.tokens[40:], pairs.tags[40:], strict=True):
+        ((kind, start, end),) = entity_spans(tags)
+        kinds.add(kind)
+        name = " ".join(tokens[start:end])
+        assert name in CONTEXT_ENTITIES["test"][kind]
+        sentence = " ".join(tokens)
+        assert any(sentence == template.replace("{}", name).strip() for template in TEMPLATES["test"])
+    assert len(kinds) > 1
+
+
+def test_photo_of_another_type_never_shows_the_entitys_type():
+    types = ["PER", "PER", "LOC", "ORG", "MISC", "PER"]
+    rng = random.Random(0)
+    chosen = {photo_of_another_type(rng, types, "PER") for _ in range(200)}
+    assert chosen == {2, 3, 4}
+
+
 def test_context_entities_of_train_and_test_are_disjoint():
     for kind, train_names in CONTEXT_ENTITIES["train"].items():
         assert not set(train_names) & set(CONTEXT_ENTITIES["test"][kind])
@@ -54,12 +79,17 @@ def test_context_entities_of_train_and_test_are_disjoint():
 def test_visual_check_reports_plain_mixed_and_gate_figures(feature_model, tmp_path):
     from mlnet_ros.model.pretrained import load_tokenizer
 
-    pairs = build_visual_set(feature_model, "test", 24, 5)
+    pairs = build_visual_set(feature_model, "test", 24, 5, known=8)
     result = evaluate_visual(feature_model, load_tokenizer(feature_model.config), pairs)
     assert result["matched_pairs"] == 6 and result["mixed_pairs"] == 6 and result["mismatched_pairs"] == 12
+    assert result["known_pairs"] == 8
     for key in ("f1_with_image", "f1_text_only", "mixed_f1_with_image", "mixed_f1_text_only",
-                "gate_open_on_matched_pct", "gate_closed_on_mismatched_pct"):
+                "gate_open_on_matched_pct", "gate_closed_on_mismatched_pct", "known_f1_with_image",
+                "known_f1_text_only", "gate_closed_on_known_pct"):
         assert 0.0 <= result[key] <= 100.0
+    without_known = evaluate_visual(feature_model, load_tokenizer(feature_model.config), build_visual_set(
+        feature_model, "test", 24, 5))
+    assert "known_pairs" not in without_known
 
 
 def test_people_proposer_finds_the_astronaut_and_leads_the_merged_proposals():

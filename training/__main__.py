@@ -34,6 +34,7 @@ from training.speech_form import FORMS, in_form
 from training.train import TrainSettings, peak_rss_mb, predict_tags, set_seed, tag_sentences, train
 
 log = logging.getLogger("training")
+CHECK_KNOWN_PAIRS = 100  # known-name pairs of the visual check (visual-check's default and the training report)
 
 
 def model_types(model_dir: Path) -> tuple[str, ...]:
@@ -109,8 +110,10 @@ def text_encoder_layers(config: MLNetConfig) -> int:
 
 def config_from_args(args) -> MLNetConfig:
     """The architecture of --preset (and the ablation switches), or that of the --init checkpoint."""
-    if getattr(args, "scene_pairs", 0) and not args.visual:
-        raise UsageError("--scene-pairs: add --visual N (scene pairs join the generated visual pairs)")
+    for option in ("scene_pairs", "known_pairs"):
+        if getattr(args, option, 0) and not args.visual:
+            flag = "--" + option.replace("_", "-")
+            raise UsageError(f"{flag}: add --visual N (these pairs join the generated visual pairs)")
     if getattr(args, "init", None) is None:
         config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
         config.use_char_rnn = not args.no_char
@@ -174,12 +177,13 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
             distributed.barrier()
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
-            visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts)
+            visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts, args.known_pairs)
             if args.scene_pairs:
                 from training.composed_scenes import scene_pairs
 
                 visual = visual.joined(scene_pairs(feature_model, args.scene_pairs, args.seed))
-            visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed)
+            visual_test = build_visual_set(feature_model, "test", max(200, args.visual // 3), args.seed,
+                                           known=CHECK_KNOWN_PAIRS)
         del feature_model
     command = invoked_command()
     model, tokenizer, history = train(config, train_sentences, valid_sentences, out, settings, visual, args.init,
@@ -264,7 +268,7 @@ def command_visual_check(args) -> None:
     from training.visual_check import build_visual_set, evaluate_visual
 
     model, tokenizer = load_checkpoint(args.model)
-    result = evaluate_visual(model, tokenizer, build_visual_set(model, "test", args.size, args.seed))
+    result = evaluate_visual(model, tokenizer, build_visual_set(model, "test", args.size, args.seed, known=args.known))
     if args.scenes:
         result["grounding"] = grounding(args.model, args.scenes, args.seed)
     print(json.dumps(result, indent=2))
@@ -418,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--scene-pairs", type=int, default=0, metavar="N",
                        help="with --visual: N composed scenes (a person and an object photo, a sentence naming "
                             "both) whose entities' cross-attention is trained onto their photo's crops")
+        p.add_argument("--known-pairs", type=int, default=0, metavar="N",
+                       help="with --visual: N known-name pairs (a name the text decides in an image-referring "
+                            "sentence, beside a photo of another type; matching label 0)")
         p.add_argument("--grounding-weight", type=float, default=1.0,
                        help="weight of the scene pairs' grounding loss (default 1)")
         p.add_argument("--speech-share", type=fraction, default=0.0, metavar="P",
@@ -456,6 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--scenes", type=int, default=100,
                    help="composed scenes of the grounding check (person + object photo; 0: skip)")
+    p.add_argument("--known", type=int, default=CHECK_KNOWN_PAIRS,
+                   help="known-name pairs: a name the text decides beside a photo of another type (0: skip)")
     p.set_defaults(run=command_visual_check)
 
     p = commands.add_parser("pretrain", help="MLM / MVM / VLM pretraining; continue with `train --init`")

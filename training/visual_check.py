@@ -7,7 +7,10 @@ also names an entity that its text decides ("This is Kelso from NASA"; in traini
 Twitter sentence with its gold tags), so the image is evidence for one entity only. *Mismatched*
 pairs join an image-unrelated sentence (no entities, or, in training, a real Twitter sentence with
 its gold tags: real-photo negatives, as many as the matched pairs) with a random photo: the
-matching gate should close. Photos come from scikit-image's bundled samples plus drawn scenes, with
+matching gate should close. *Known-name* pairs put a name the text decides into an image-referring
+template ("Say hello to Tom Hanks") beside a photo of another type: the photo is no evidence, so the
+gate should close and the text's type stay (a robot hears "This is Jordan" whatever the camera sees).
+Photos come from scikit-image's bundled samples plus drawn scenes, with
 random crops, flips and colour changes. Train and test use disjoint names, templates, context
 entities, unrelated sentences and augmentations.
 """
@@ -155,7 +158,7 @@ CONTEXT_LEADS = {
     "test": {"PER": ["alongside", "beside"], "ORG": ["of", "working for"], "LOC": ["somewhere in", "back in"],
              "MISC": ["before the", "with my"]},
 }
-KINDS = ("plain", "mixed", "mismatched", "scene")
+KINDS = ("plain", "mixed", "mismatched", "known", "scene")
 
 
 @dataclass
@@ -184,11 +187,28 @@ def entity_tags(words: list[str], kind: str) -> list[str]:
     return [f"B-{kind}"] + [f"I-{kind}"] * (len(words) - 1)
 
 
-def image_sentence(rng: random.Random, split: str, kind: str) -> tuple[list[str], list[str]]:
-    """An image-referring template around a made-up name whose type ``kind`` only the photo reveals."""
-    name = rng.choice(names(split)).split()
+def template_sentence(rng: random.Random, split: str, name: list[str], kind: str) -> tuple[list[str], list[str]]:
+    """One of the split's image-referring templates around ``name``, tagged as ``kind``."""
     before, after = (part.split() for part in rng.choice(TEMPLATES[split]).split("{}"))
     return before + name + after, ["O"] * len(before) + entity_tags(name, kind) + ["O"] * len(after)
+
+
+def image_sentence(rng: random.Random, split: str, kind: str) -> tuple[list[str], list[str]]:
+    """An image-referring template around a made-up name whose type ``kind`` only the photo reveals."""
+    return template_sentence(rng, split, rng.choice(names(split)).split(), kind)
+
+
+def known_name_sentence(rng: random.Random, split: str) -> tuple[list[str], list[str], str]:
+    """An image-referring template around a name whose type the text decides ("Say hello to Tom Hanks"):
+    words, tags and that type."""
+    kind = rng.choice(ENTITY_TYPES)
+    words, tags = template_sentence(rng, split, rng.choice(CONTEXT_ENTITIES[split][kind]).split(), kind)
+    return words, tags, kind
+
+
+def photo_of_another_type(rng: random.Random, photo_types: list[str], kind: str) -> int:
+    """The index of a random photo whose type is not ``kind``."""
+    return rng.choice([row for row, photo_type in enumerate(photo_types) if photo_type != kind])
 
 
 def context_phrase(rng: random.Random, split: str) -> tuple[list[str], list[str]]:
@@ -221,14 +241,16 @@ def photo_pool(model, split: str, seed: int, rng: random.Random) -> tuple[list[s
 
 
 def build_visual_set(
-    model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None
+    model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None,
+    known: int = 0,
 ) -> VisualSet:
     """``size`` pairs with backbone features from ``model``'s frozen backbone: half matched (of which
-    half mixed), half mismatched.
+    half mixed), half mismatched; then ``known`` known-name pairs (matching label 0).
 
     Mixed pairs join the image-referring sentence with a context phrase or, when given, one of
     ``other_texts`` (e.g. Twitter training sentences with their gold tags). Mismatched pairs use
     ``other_texts`` for three in four (real-photo negatives), else the split's unrelated sentences.
+    The first ``size`` pairs do not depend on ``known``.
     """
     rng = random.Random(f"{split}-{seed}")
     pool_types, features = photo_pool(model, split, seed, rng)
@@ -263,11 +285,20 @@ def build_visual_set(
         result.match.append(match)
         result.kind.append(kind)
         result.grounding.append({})
+    for _ in range(known):
+        words, tags, kind = known_name_sentence(rng, split)
+        result.tokens.append(words)
+        result.tags.append(tags)
+        result.image.append(photo_of_another_type(rng, pool_types, kind))
+        result.match.append(0.0)
+        result.kind.append("known")
+        result.grounding.append({})
     return result
 
 
 def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
-    """F1 on the plain and mixed matched pairs with and without their images; gate rates."""
+    """F1 on the plain and mixed matched pairs (and the known-name pairs, when there are some) with and
+    without their images; gate rates."""
     from mlnet_ros.inference.backends.torch_runner import TorchRunner
     from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
@@ -289,7 +320,7 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     with_image = tagged(plain, True)
     mixed_with_image = tagged(mixed, True)
     unrelated = tagged(mismatched, True)
-    return {
+    result = {
         "matched_pairs": len(plain),
         "mixed_pairs": len(mixed),
         "mismatched_pairs": len(mismatched),
@@ -300,3 +331,13 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
         "gate_open_on_matched_pct": round(100 * float(np.mean([t.image_used for t in with_image + mixed_with_image])), 1),
         "gate_closed_on_mismatched_pct": round(100 * float(np.mean([not t.image_used for t in unrelated])), 1),
     }
+    known = by_kind["known"]
+    if known:
+        known_with_image = tagged(known, True)
+        result.update({
+            "known_pairs": len(known),
+            "known_f1_with_image": f1(known, known_with_image),
+            "known_f1_text_only": f1(known, tagged(known, False)),
+            "gate_closed_on_known_pct": round(100 * float(np.mean([not t.image_used for t in known_with_image])), 1),
+        })
+    return result
