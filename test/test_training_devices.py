@@ -11,7 +11,7 @@ from support.training_files import photo_folder
 
 from mlnet_ros.model.pretrained import build_model
 from training.data import Sentence
-from training.devices import Precision, resolve_device
+from training.devices import Precision, cpu_runs_bf16_lstm, resolve_device
 from training.errors import UsageError
 from training.feature_cache import FeatureCache
 from training.train import TrainSettings, train
@@ -41,8 +41,6 @@ def test_devices_and_precisions():
             resolve_device("cuda:1")
     with pytest.raises(UsageError, match="fp16: needs a CUDA device"):
         Precision("fp16", torch.device("cpu"))
-    with Precision("bf16", torch.device("cpu")).autocast():
-        assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.bfloat16
 
 
 def test_feature_cache_serves_the_second_pass_and_workers_change_nothing(config, tmp_path, caplog):
@@ -67,12 +65,22 @@ def test_feature_cache_serves_the_second_pass_and_workers_change_nothing(config,
     assert torch.equal(tweet_images(model, SENTENCES, [folder], cache).features, cold.features)
 
 
+@pytest.mark.skipif(not cpu_runs_bf16_lstm(), reason="this CPU has no bf16 LSTM kernel (no AVX-512 BF16 or AMX)")
 def test_bf16_training_on_the_cpu(config, tmp_path):
+    with Precision("bf16", torch.device("cpu")).autocast():
+        assert torch.nn.Linear(4, 4)(torch.ones(1, 4)).dtype == torch.bfloat16
     images = tweet_images(build_model(config), SENTENCES, [photo_folder(tmp_path / "photos", 2)])
     torch.manual_seed(0)
     _, _, history = train(config, SENTENCES, SENTENCES, tmp_path / "run", TrainSettings(epochs=1, batch_size=2,
                           precision="bf16"), train_images=images, valid_images=images, device="cpu")
     assert len(history["step_loss"]) == 3 and all(np.isfinite(history["step_loss"]))
+
+
+@pytest.mark.skipif(cpu_runs_bf16_lstm(), reason="this CPU runs bf16 LSTMs")
+def test_bf16_on_a_cpu_without_it_is_refused_before_training():
+    with pytest.raises(UsageError, match="--precision bf16: this CPU has no bf16 LSTM kernel"):
+        Precision("bf16", torch.device("cpu"))
+    assert Precision("fp32", torch.device("cpu")).name == "fp32"
 
 
 @pytest.mark.gpu

@@ -6,6 +6,7 @@ scales the loss (GradScaler) so that small gradients do not underflow.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,18 @@ def resolve_device(spec: str) -> torch.device:
     return torch.device("cuda", index)
 
 
+@functools.cache
+def cpu_runs_bf16_lstm() -> bool:
+    """Whether an LSTM runs under bf16 autocast on this CPU (oneDNN has no bf16 LSTM without AVX-512 BF16
+    or AMX, and fails only once training reaches the model's first LSTM)."""
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            torch.nn.LSTM(4, 4, batch_first=True)(torch.zeros(1, 2, 4))
+    except RuntimeError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Precision:
     """Autocast and loss scaling of one ``--precision`` on one device."""
@@ -49,6 +62,9 @@ class Precision:
             raise UsageError("--precision fp16: needs a CUDA device (use bf16 on the CPU)")
         if self.name == "bf16" and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise UsageError(f"--precision bf16: {torch.cuda.get_device_name(self.device)} has no bf16 support")
+        if self.name == "bf16" and self.device.type == "cpu" and not cpu_runs_bf16_lstm():
+            raise UsageError("--precision bf16: this CPU has no bf16 LSTM kernel (oneDNN needs AVX-512 BF16 or "
+                             "AMX); use fp32")
 
     def autocast(self):
         """The context in which forward passes run."""
