@@ -59,7 +59,7 @@ class Precision:
         if self.name not in PRECISIONS:
             raise UsageError(f"--precision {self.name}: use {', '.join(PRECISIONS)}")
         if self.name == "fp16" and self.device.type != "cuda":
-            raise UsageError("--precision fp16: needs a CUDA device (use bf16 on the CPU)")
+            raise UsageError("--precision fp16: needs a CUDA device (on the CPU: fp32, or bf16 where the CPU has it)")
         if self.name == "bf16" and self.device.type == "cuda" and not torch.cuda.is_bf16_supported():
             raise UsageError(f"--precision bf16: {torch.cuda.get_device_name(self.device)} has no bf16 support")
         if self.name == "bf16" and self.device.type == "cpu" and not cpu_runs_bf16_lstm():
