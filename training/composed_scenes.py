@@ -111,11 +111,6 @@ def scene_pairs(model, count: int, seed: int) -> VisualSet:
         scene_features, boxes = crop_features(model, proposer, scene)
         features.append(scene_features)
         targets = {"PER": target_crops(boxes, person_box, thing_box), kind: target_crops(boxes, thing_box, person_box)}
-        result.tokens.append(words)
-        result.tags.append(tags)
-        result.image.append(len(features) - 1)
-        result.match.append(1.0)
-        result.kind.append("scene")
-        result.grounding.append({k: v for k, v in targets.items() if v})
+        result.add(words, tags, len(features) - 1, 1.0, "scene", {k: v for k, v in targets.items() if v})
     result.features = torch.stack(features)
     return result

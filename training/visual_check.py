@@ -174,6 +174,16 @@ class VisualSet:
     kind: list[str]
     grounding: list[dict[str, tuple[int, ...]]]
 
+    def add(self, tokens: list[str], tags: list[str], image: int, match: float, kind: str,
+            grounding: dict[str, tuple[int, ...]] | None = None) -> None:
+        """Append one pair."""
+        self.tokens.append(list(tokens))
+        self.tags.append(list(tags))
+        self.image.append(image)
+        self.match.append(match)
+        self.kind.append(kind)
+        self.grounding.append(grounding or {})
+
     def joined(self, other: VisualSet) -> VisualSet:
         """Both sets' pairs in one set (``other``'s image rows after this one's)."""
         offset = len(self.features)
@@ -279,20 +289,10 @@ def build_visual_set(
                     words, tags = words + joint + list(extra_words), tags + ["O"] * len(joint) + list(extra_tags)
                 else:
                     words, tags = list(extra_words) + joint + words, list(extra_tags) + ["O"] + tags
-        result.tokens.append(list(words))
-        result.tags.append(list(tags))
-        result.image.append(image)
-        result.match.append(match)
-        result.kind.append(kind)
-        result.grounding.append({})
+        result.add(words, tags, image, match, kind)
     for _ in range(known):
         words, tags, kind = known_name_sentence(rng, split)
-        result.tokens.append(words)
-        result.tags.append(tags)
-        result.image.append(photo_of_another_type(rng, pool_types, kind))
-        result.match.append(0.0)
-        result.kind.append("known")
-        result.grounding.append({})
+        result.add(words, tags, photo_of_another_type(rng, pool_types, kind), 0.0, "known")
     return result
 
 
@@ -317,6 +317,9 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
 
     by_kind = {kind: [i for i, k in enumerate(visual.kind) if k == kind] for kind in KINDS}
     plain, mixed, mismatched = by_kind["plain"], by_kind["mixed"], by_kind["mismatched"]
+    def percent(flags: list[bool]) -> float:
+        return round(100 * float(np.mean(flags)), 1)
+
     with_image = tagged(plain, True)
     mixed_with_image = tagged(mixed, True)
     unrelated = tagged(mismatched, True)
@@ -328,8 +331,8 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
         "f1_text_only": f1(plain, tagged(plain, False)),
         "mixed_f1_with_image": f1(mixed, mixed_with_image),
         "mixed_f1_text_only": f1(mixed, tagged(mixed, False)),
-        "gate_open_on_matched_pct": round(100 * float(np.mean([t.image_used for t in with_image + mixed_with_image])), 1),
-        "gate_closed_on_mismatched_pct": round(100 * float(np.mean([not t.image_used for t in unrelated])), 1),
+        "gate_open_on_matched_pct": percent([t.image_used for t in with_image + mixed_with_image]),
+        "gate_closed_on_mismatched_pct": percent([not t.image_used for t in unrelated]),
     }
     known = by_kind["known"]
     if known:
@@ -338,6 +341,6 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
             "known_pairs": len(known),
             "known_f1_with_image": f1(known, known_with_image),
             "known_f1_text_only": f1(known, tagged(known, False)),
-            "gate_closed_on_known_pct": round(100 * float(np.mean([not t.image_used for t in known_with_image])), 1),
+            "gate_closed_on_known_pct": percent([not t.image_used for t in known_with_image]),
         })
     return result
