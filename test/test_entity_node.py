@@ -6,9 +6,7 @@ exchange goes through DDS topics and services.
 
 import array
 import re
-import struct
 import threading
-import zlib
 
 import cv2
 import numpy as np
@@ -22,6 +20,7 @@ from rclpy.parameter import Parameter
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
+from support.crafted_images import png_bomb, png_bytes
 from support.paths import MODEL_DIR
 from support.ros_client import ASTRONAUT, SENTENCE, Client, best_effort_publisher, check_spans, entity_pairs, wait_for
 
@@ -508,22 +507,6 @@ def test_lifecycle_cycles_under_load_leave_the_node_answering(ros):
 ROS_LOG_LINE = re.compile(r"\[(DEBUG|INFO|WARN|ERROR|FATAL)\]")
 
 # -- compressed frames ---------------------------------------------------------------------
-
-
-def png_bytes(width: int, height: int, bit_depth: int = 8, colour: int = 2, idat: bytes = b"") -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)
-    body = chunk(b"IHDR", header) + (chunk(b"IDAT", idat) if idat else b"") + chunk(b"IEND", b"")
-    return b"\x89PNG\r\n\x1a\n" + body
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    row = b"\x00" + bytes((width + 7) // 8)
-    compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return png_bytes(width, height, bit_depth=1, colour=0, idat=idat)
 
 
 def astronaut_jpeg() -> bytes:

@@ -2,12 +2,12 @@
 
 import array
 import struct
-import zlib
 
 import cv2
 import numpy as np
 import pytest
 from sensor_msgs.msg import CompressedImage, Image
+from support.crafted_images import png_bomb, png_bytes
 
 from mlnet_ros.inference.encoded_image import MAX_PIXELS, fit_within
 from mlnet_ros.ros.image_headers import ImageHeader, read_header
@@ -129,24 +129,6 @@ def test_fit_within_downscales_long_side_and_reports_scale():
 
 
 # -- compressed frames: sized from their header, decoded at a bounded cost ---------------------
-
-
-def chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bytes(width: int, height: int, bit_depth: int = 8, colour: int = 2, idat: bytes = b"") -> bytes:
-    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour, 0, 0, 0)
-    body = chunk(b"IHDR", header) + (chunk(b"IDAT", idat) if idat else b"") + chunk(b"IEND", b"")
-    return b"\x89PNG\r\n\x1a\n" + body
-
-
-def png_bomb(width: int, height: int) -> bytes:
-    """A black 1-bit PNG: a few kilobytes that decode to width x height pixels."""
-    row = b"\x00" + bytes((width + 7) // 8)
-    compressor = zlib.compressobj(9)
-    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return png_bytes(width, height, bit_depth=1, colour=0, idat=idat)
 
 
 def compressed(data: bytes, fmt: str = "jpeg") -> CompressedImage:
