@@ -296,6 +296,11 @@ def build_visual_set(
     return result
 
 
+def percent(flags: list[bool]) -> float:
+    """The share of true flags in per cent, one decimal."""
+    return round(100 * float(np.mean(flags)), 1)
+
+
 def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     """F1 on the plain and mixed matched pairs (and the known-name pairs, when there are some) with and
     without their images; gate rates."""
@@ -317,9 +322,6 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
 
     by_kind = {kind: [i for i, k in enumerate(visual.kind) if k == kind] for kind in KINDS}
     plain, mixed, mismatched = by_kind["plain"], by_kind["mixed"], by_kind["mismatched"]
-    def percent(flags: list[bool]) -> float:
-        return round(100 * float(np.mean(flags)), 1)
-
     with_image = tagged(plain, True)
     mixed_with_image = tagged(mixed, True)
     unrelated = tagged(mismatched, True)
