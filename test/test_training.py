@@ -126,6 +126,8 @@ def run_cli(*args):
         (["train", "--out", "/tmp/x", "--init", "models/embedded", "--text-layers", "3"], "drop --text-encoder"),
         (["train", "--out", "/tmp/x", "--scene-pairs", "10"], "--scene-pairs: add --visual N"),
         (["train", "--out", "/tmp/x", "--known-pairs", "10"], "--known-pairs: add --visual N"),
+        (["train", "--out", "/tmp/x", "--visual", "10", "--known-same-type", "0.5"],
+         "--known-same-type: add --known-pairs N"),
     ],
 )
 def test_cli_user_errors_are_one_line(args, message, tmp_path):

@@ -18,7 +18,14 @@ from mlnet_ros.inference.region_proposals import (
     proposer_for,
 )
 from mlnet_ros.model.pretrained import build_model
-from training.visual_check import CONTEXT_ENTITIES, TEMPLATES, build_visual_set, evaluate_visual, photo_of_another_type
+from training.visual_check import (
+    CONTEXT_ENTITIES,
+    TEMPLATES,
+    build_visual_set,
+    evaluate_visual,
+    photo_of_another_type,
+    photo_pool,
+)
 
 TWEETS = [(["RT", "@ana", ":", "Obama", "visits", "Berlin"], ["O", "O", "O", "B-PER", "O", "B-LOC"]),
           (["Apple", "opens", "in", "Paris", "today"], ["B-ORG", "O", "O", "B-LOC", "O"])]
@@ -62,6 +69,18 @@ def test_known_name_pairs_follow_the_others_and_name_a_context_entity_in_a_templ
         sentence = " ".join(tokens)
         assert any(sentence == template.replace("{}", name).strip() for template in TEMPLATES["test"])
     assert len(kinds) > 1
+
+
+def test_a_share_of_known_name_pairs_shows_a_photo_of_the_names_own_type(feature_model):
+    others = build_visual_set(feature_model, "test", 8, 3, TWEETS, known=12)
+    pairs = build_visual_set(feature_model, "test", 8, 3, TWEETS, known=12, known_same_type=0.25)
+    assert pairs.kind[8:] == ["known-same"] * 3 + ["known"] * 9
+    assert pairs.match[8:] == [1.0] * 3 + [0.0] * 9
+    photo_types = photo_pool(feature_model, "test", 3, random.Random(0))[0]  # types do not depend on the rng
+    for tags, image, kind in zip(pairs.tags[8:], pairs.image[8:], pairs.kind[8:], strict=True):
+        ((entity_type, _, _),) = entity_spans(tags)
+        assert (photo_types[image] == entity_type) == (kind == "known-same")
+    assert pairs.tokens[8:] == others.tokens[8:]  # the same sentences, only the photos differ
 
 
 def test_photo_of_another_type_never_shows_the_entitys_type():

@@ -114,6 +114,8 @@ def config_from_args(args) -> MLNetConfig:
         if getattr(args, option, 0) and not args.visual:
             flag = "--" + option.replace("_", "-")
             raise UsageError(f"{flag}: add --visual N (these pairs join the generated visual pairs)")
+    if getattr(args, "known_same_type", 0.0) and not args.known_pairs:
+        raise UsageError("--known-same-type: add --known-pairs N (the share is of those pairs)")
     if getattr(args, "init", None) is None:
         config = preset_config(args.preset, args.text_encoder, args.backbone, args.backbone_weights)
         config.use_char_rnn = not args.no_char
@@ -177,7 +179,8 @@ def train_and_report(config, args, out: Path, data: RunData, distributed: Distri
             distributed.barrier()
         if args.visual:
             twitter_texts = [(s.tokens, s.tags) for s in train_sentences]
-            visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts, args.known_pairs)
+            visual = build_visual_set(feature_model, "train", args.visual, args.seed, twitter_texts, args.known_pairs,
+                                      args.known_same_type)
             if args.scene_pairs:
                 from training.composed_scenes import scene_pairs
 
@@ -425,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--known-pairs", type=int, default=0, metavar="N",
                        help="with --visual: N known-name pairs (a name the text decides in an image-referring "
                             "sentence, beside a photo of another type; matching label 0)")
+        p.add_argument("--known-same-type", type=fraction, default=0.0, metavar="P",
+                       help="with --known-pairs: share P of them beside a photo of the name's own type instead "
+                            "(matching label 1), so the gate closes on a contradicting photo, not a familiar name")
         p.add_argument("--grounding-weight", type=float, default=1.0,
                        help="weight of the scene pairs' grounding loss (default 1)")
         p.add_argument("--speech-share", type=fraction, default=0.0, metavar="P",

@@ -10,6 +10,8 @@ its gold tags: real-photo negatives, as many as the matched pairs) with a random
 matching gate should close. *Known-name* pairs put a name the text decides into an image-referring
 template ("Say hello to Tom Hanks") beside a photo of another type: the photo is no evidence, so the
 gate should close and the text's type stay (a robot hears "This is Jordan" whatever the camera sees).
+In training, a share of the known-name pairs may show a photo of the name's own type instead, matching
+label 1, so that the gate learns to close on a photo that contradicts the text, not on a familiar name.
 Photos come from scikit-image's bundled samples plus drawn scenes, with
 random crops, flips and colour changes. Train and test use disjoint names, templates, context
 entities, unrelated sentences and augmentations.
@@ -158,7 +160,7 @@ CONTEXT_LEADS = {
     "test": {"PER": ["alongside", "beside"], "ORG": ["of", "working for"], "LOC": ["somewhere in", "back in"],
              "MISC": ["before the", "with my"]},
 }
-KINDS = ("plain", "mixed", "mismatched", "known", "scene")
+KINDS = ("plain", "mixed", "mismatched", "known", "known-same", "scene")
 
 
 @dataclass
@@ -221,6 +223,11 @@ def photo_of_another_type(rng: random.Random, photo_types: list[str], kind: str)
     return rng.choice([row for row, photo_type in enumerate(photo_types) if photo_type != kind])
 
 
+def photo_of_type(rng: random.Random, photo_types: list[str], kind: str) -> int:
+    """The index of a random photo whose type is ``kind``."""
+    return rng.choice([row for row, photo_type in enumerate(photo_types) if photo_type == kind])
+
+
 def context_phrase(rng: random.Random, split: str) -> tuple[list[str], list[str]]:
     """Words that name an entity the text decides, e.g. "from NASA" (ORG)."""
     kind = rng.choice(ENTITY_TYPES)
@@ -252,10 +259,11 @@ def photo_pool(model, split: str, seed: int, rng: random.Random) -> tuple[list[s
 
 def build_visual_set(
     model, split: str, size: int, seed: int, other_texts: list[tuple[list[str], list[str]]] | None = None,
-    known: int = 0,
+    known: int = 0, known_same_type: float = 0.0,
 ) -> VisualSet:
     """``size`` pairs with backbone features from ``model``'s frozen backbone: half matched (of which
-    half mixed), half mismatched; then ``known`` known-name pairs (matching label 0).
+    half mixed), half mismatched; then ``known`` known-name pairs: the first ``known_same_type`` share
+    beside a photo of the name's own type (matching label 1), the rest beside one of another type (label 0).
 
     Mixed pairs join the image-referring sentence with a context phrase or, when given, one of
     ``other_texts`` (e.g. Twitter training sentences with their gold tags). Mismatched pairs use
@@ -290,9 +298,13 @@ def build_visual_set(
                 else:
                     words, tags = list(extra_words) + joint + words, list(extra_tags) + ["O"] + tags
         result.add(words, tags, image, match, kind)
-    for _ in range(known):
+    same_type = round(known * known_same_type)
+    for i in range(known):
         words, tags, kind = known_name_sentence(rng, split)
-        result.add(words, tags, photo_of_another_type(rng, pool_types, kind), 0.0, "known")
+        if i < same_type:
+            result.add(words, tags, photo_of_type(rng, pool_types, kind), 1.0, "known-same")
+        else:
+            result.add(words, tags, photo_of_another_type(rng, pool_types, kind), 0.0, "known")
     return result
 
 
