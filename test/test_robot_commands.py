@@ -5,6 +5,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from support.bio import entities as bio_entities
 
 from training.data import Sentence, read_conll
 from training.robot_commands import (
@@ -29,15 +30,7 @@ SLOTS = ["first", "surname", "person", *ENTITY_LISTS]
 
 def entities(sentence: Sentence) -> list[tuple[str, str]]:
     """(type, text) of each entity, text being its tokens joined by spaces."""
-    found: list[tuple[str, list[str]]] = []
-    previous = "O"
-    for token, tag in zip(sentence.tokens, sentence.tags):
-        if tag.startswith("B-") or (tag.startswith("I-") and previous[2:] != tag[2:]):
-            found.append((tag[2:], [token]))
-        elif tag.startswith("I-"):
-            found[-1][1].append(token)
-        previous = tag
-    return [(kind, " ".join(words)) for kind, words in found]
+    return [(kind, " ".join(words)) for kind, words in bio_entities(sentence)]
 
 
 def assert_valid_bio(sentence: Sentence) -> None:

@@ -3,6 +3,7 @@ import copy
 import random
 
 import pytest
+from support.bio import entities
 
 from training.data import Sentence
 from training.speech_form import (
@@ -18,19 +19,6 @@ from training.speech_form import (
 )
 
 FILLER_WORDS = {word for filler in FILLERS for word in filler.split()}
-
-
-def entities(sentence: Sentence) -> list[tuple[str, list[str]]]:
-    """(type, tokens) of each entity; an I- that does not continue its type starts a new one."""
-    found: list[tuple[str, list[str]]] = []
-    previous = "O"
-    for token, tag in zip(sentence.tokens, sentence.tags):
-        if tag.startswith("B-") or (tag.startswith("I-") and previous[2:] != tag[2:]):
-            found.append((tag[2:], [token]))
-        elif tag.startswith("I-"):
-            found[-1][1].append(token)
-        previous = tag
-    return found
 
 
 def assert_valid_bio(tags: list[str]) -> None:
