@@ -23,6 +23,7 @@ from training.visual_check import (
     TEMPLATES,
     build_visual_set,
     evaluate_visual,
+    kept_with_image_pct,
     photo_of_another_type,
     photo_pool,
 )
@@ -95,6 +96,15 @@ def test_context_entities_of_train_and_test_are_disjoint():
         assert not set(train_names) & set(CONTEXT_ENTITIES["test"][kind])
 
 
+def test_kept_with_image_counts_only_entities_the_text_alone_got_right():
+    gold = [["B-PER", "O", "B-ORG"], ["B-MISC", "I-MISC", "O", "B-LOC"]]
+    text_only = [["B-LOC", "O", "B-ORG"], ["B-MISC", "I-MISC", "O", "B-LOC"]]  # right: NASA, the MISC, the LOC
+    with_image = [["B-PER", "O", "B-PER"], ["B-MISC", "I-MISC", "O", "B-LOC"]]  # the image turned NASA into PER
+    assert kept_with_image_pct(gold, text_only, with_image) == round(100 * 2 / 3, 1)
+    assert kept_with_image_pct(gold, text_only, text_only) == 100.0
+    assert kept_with_image_pct(gold, [["O"] * 3, ["O"] * 4], with_image) == 100.0  # nothing to keep
+
+
 def test_visual_check_reports_plain_mixed_and_gate_figures(feature_model, tmp_path):
     from mlnet_ros.model.pretrained import load_tokenizer
 
@@ -104,7 +114,7 @@ def test_visual_check_reports_plain_mixed_and_gate_figures(feature_model, tmp_pa
     assert result["known_pairs"] == 8
     for key in ("f1_with_image", "f1_text_only", "mixed_f1_with_image", "mixed_f1_text_only",
                 "gate_open_on_matched_pct", "gate_closed_on_mismatched_pct", "known_f1_with_image",
-                "known_f1_text_only", "gate_closed_on_known_pct"):
+                "known_f1_text_only", "gate_closed_on_known_pct", "mixed_kept_with_image_pct"):
         assert 0.0 <= result[key] <= 100.0
     without_known = evaluate_visual(feature_model, load_tokenizer(feature_model.config), build_visual_set(
         feature_model, "test", 24, 5))

@@ -26,7 +26,7 @@ import numpy as np
 import skimage.data
 import torch
 
-from mlnet_ros.core.labels import ENTITY_TYPES
+from mlnet_ros.core.labels import ENTITY_TYPES, entity_spans
 from mlnet_ros.core.results import Box
 from mlnet_ros.inference.image_crops import image_crops
 from mlnet_ros.inference.region_proposals import proposer_for
@@ -313,9 +313,20 @@ def percent(flags: list[bool]) -> float:
     return round(100 * float(np.mean(flags)), 1)
 
 
+def kept_with_image_pct(gold: list[list[str]], text_only: list[list[str]], with_image: list[list[str]]) -> float:
+    """Of the gold entities the text alone tags right, the share still tagged right with the image, in per
+    cent (100 when the text alone gets none right): 100 means the image never overrode what the text decided."""
+    kept = []
+    for gold_tags, alone, both in zip(gold, text_only, with_image, strict=True):
+        right_alone, right_both = set(entity_spans(alone)), set(entity_spans(both))
+        kept += [span in right_both for span in entity_spans(gold_tags) if span in right_alone]
+    return percent(kept) if kept else 100.0
+
+
 def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     """F1 on the plain and mixed matched pairs (and the known-name pairs, when there are some) with and
-    without their images; gate rates."""
+    without their images; on the mixed pairs, the share of the entities the text alone gets right that the
+    image leaves right; gate rates."""
     from mlnet_ros.inference.backends.torch_runner import TorchRunner
     from mlnet_ros.inference.tagging import tag_words
     from training.metrics import entity_scores
@@ -335,7 +346,7 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
     by_kind = {kind: [i for i, k in enumerate(visual.kind) if k == kind] for kind in KINDS}
     plain, mixed, mismatched = by_kind["plain"], by_kind["mixed"], by_kind["mismatched"]
     with_image = tagged(plain, True)
-    mixed_with_image = tagged(mixed, True)
+    mixed_with_image, mixed_text_only = tagged(mixed, True), tagged(mixed, False)
     unrelated = tagged(mismatched, True)
     result = {
         "matched_pairs": len(plain),
@@ -344,7 +355,10 @@ def evaluate_visual(model, tokenizer, visual: VisualSet) -> dict[str, float]:
         "f1_with_image": f1(plain, with_image),
         "f1_text_only": f1(plain, tagged(plain, False)),
         "mixed_f1_with_image": f1(mixed, mixed_with_image),
-        "mixed_f1_text_only": f1(mixed, tagged(mixed, False)),
+        "mixed_f1_text_only": f1(mixed, mixed_text_only),
+        "mixed_kept_with_image_pct": kept_with_image_pct([visual.tags[i] for i in mixed],
+                                                         [t.tags for t in mixed_text_only],
+                                                         [t.tags for t in mixed_with_image]),
         "gate_open_on_matched_pct": percent([t.image_used for t in with_image + mixed_with_image]),
         "gate_closed_on_mismatched_pct": percent([not t.image_used for t in unrelated]),
     }
